@@ -1,0 +1,127 @@
+"""Speed figures, each a median or a ratio measured in one run on this machine.
+
+    python -m benchmarks.speed [--skip-http] [--skip-cold-start]
+
+1. in-process: preprocessing + prediction of an 800x800 drawing (p50), against Keras
+   `model.predict` for one image;
+2. over HTTP: /predict of the app against the same sketchpad endpoint answering a constant
+   (benchmarks/const_app.py), one client at a time (p50) and 16 concurrent clients (req/s);
+3. cold start: `python app.py` until it serves, against `python -c "import tensorflow, gradio"`.
+"""
+
+import argparse
+import concurrent.futures
+import io
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from benchmarks.drawings import Style, render
+from benchmarks.http_client import ROOT, predict, start
+from recognizer.predictor import Predictor, load_model_file
+from recognizer.preprocess import to_model_input
+from train.data import load_idx_dir
+
+
+def p50_ms(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start_time = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start_time)
+    return statistics.median(times) * 1000
+
+
+def in_process(drawing: np.ndarray) -> None:
+    predictor = Predictor(load_model_file(ROOT / "final_model.keras"))
+    value = {"background": None, "layers": [], "composite": drawing}
+    x = to_model_input(value)[None, ..., None]
+    predictor.model.predict(x, verbose=0)
+    for _ in range(20):
+        predictor.predict(value)
+    keras_ms = p50_ms(lambda: predictor.model.predict(x, verbose=0), 50)
+    model_ms = p50_ms(lambda: predictor.probabilities(x), 500)
+    pre_ms = p50_ms(lambda: to_model_input(value), 500)
+    total_ms = p50_ms(lambda: predictor.predict(value), 500)
+    print("in-process, 800x800 RGBA drawing (p50):")
+    print(f"  preprocessing            {pre_ms:7.2f} ms")
+    print(f"  model call (tf.function) {model_ms:7.2f} ms   (Keras model.predict: {keras_ms:.1f} ms)")
+    print(f"  preprocess + predict     {total_ms:7.2f} ms   (3 test-time rotations in one call; target <= 2 ms)")
+
+
+def http(png: bytes, sequential: int, concurrent_clients: int, per_client: int) -> None:
+    results = {}
+    for name in ("benchmarks.const_app", "app.py"):
+        process, url, _ = start(name)
+        try:
+            with httpx.Client(timeout=60) as client:
+                for _ in range(10):
+                    predict(client, url, png)
+                latency = p50_ms(lambda: predict(client, url, png), sequential)
+
+            def visitor(_):
+                with httpx.Client(timeout=120) as client:
+                    for _ in range(per_client):
+                        predict(client, url, png)
+
+            start_time = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(concurrent_clients) as pool:
+                list(pool.map(visitor, range(concurrent_clients)))
+            throughput = concurrent_clients * per_client / (time.perf_counter() - start_time)
+        finally:
+            process.terminate()
+            process.wait()
+        results[name] = (latency, throughput)
+    (const_latency, const_rps), (app_latency, app_rps) = results["benchmarks.const_app"], results["app.py"]
+    print(f"over HTTP (raw client: upload, queue, result stream), {os.cpu_count()} cores:")
+    print(f"  one client, p50        constant {const_latency:6.1f} ms   app {app_latency:6.1f} ms   "
+          f"added {app_latency / const_latency - 1:+.0%} (target <= +25%)")
+    print(f"  {concurrent_clients} clients, req/s    constant {const_rps:6.1f}      app {app_rps:6.1f}      "
+          f"ratio {app_rps / const_rps:.2f} (target >= 1)")
+
+
+def cold_start(repeats: int) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    imports, apps = [], []
+    for _ in range(repeats):
+        start_time = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import tensorflow, gradio"], env=env, check=True,
+                       capture_output=True)
+        imports.append(time.perf_counter() - start_time)
+        process, _, seconds = start("app.py")
+        process.terminate()
+        process.wait()
+        apps.append(seconds)
+    imp, app = statistics.median(imports), statistics.median(apps)
+    print(f"cold start offline (median of {repeats}): import tensorflow, gradio {imp:.1f} s; "
+          f"python app.py to serving {app:.1f} s; ratio {app / imp:.2f} (target <= 1.5)")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default="../shared/data/mnist", help="MNIST IDX folder")
+    p.add_argument("--skip-http", action="store_true", help="skip the HTTP figures")
+    p.add_argument("--skip-cold-start", action="store_true", help="skip the cold-start figures")
+    p.add_argument("--requests", type=int, default=100, help="sequential HTTP requests per app")
+    p.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    p.add_argument("--per-client", type=int, default=10, help="requests per concurrent client")
+    args = p.parse_args(argv)
+    digit = load_idx_dir(args.data_dir).x_test[0]
+    drawing = render(digit, Style(canvas=800, stroke=0.04, size=0.6))
+    in_process(drawing)
+    if not args.skip_http:
+        buffer = io.BytesIO()
+        Image.fromarray(drawing).save(buffer, "PNG")
+        http(buffer.getvalue(), args.requests, args.clients, args.per_client)
+    if not args.skip_cold_start:
+        cold_start(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Does the training input pipeline keep up with the model? Samples/s of a fit on the
+augmented tf.data pipeline against a bare `model.fit` on in-memory arrays, same batch size.
+
+    python -m benchmarks.train_throughput [--steps 150]
+"""
+
+import argparse
+import time
+
+import keras
+import numpy as np
+
+from train.augment import prepare_training_images
+from train.config import TrainConfig
+from train.data import load_idx_dir
+from train.fit import compile_model, to_float, training_dataset
+from train.model import build_model
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Median time of a training step, after the first few (tracing, warm-up)."""
+
+    def __init__(self):
+        super().__init__()
+        self.times, self.start = [], None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+    def samples_per_s(self, batch_size: int) -> float:
+        return batch_size / float(np.median(self.times[10:]))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default="../shared/data/mnist", help="MNIST IDX folder")
+    p.add_argument("--steps", type=int, default=150, help="training steps per measurement")
+    p.add_argument("--rounds", type=int, default=3, help="alternating measurements of each")
+    args = p.parse_args(argv)
+    cfg = TrainConfig()
+    data = load_idx_dir(args.data_dir)
+    n = args.steps * cfg.batch_size
+    x, y = data.x_train[:n], data.y_train[:n]
+    x_aug, skeletons = prepare_training_images(x, y, cfg.seed)
+    pipeline = training_dataset(x_aug, y, cfg, skeletons).repeat()
+    arrays = to_float(x)
+    bare, ours = [], []
+    for _ in range(args.rounds):  # alternate, so machine noise hits both alike
+        for results, fit in ((bare, lambda m, t: m.fit(arrays, y, batch_size=cfg.batch_size, epochs=1,
+                                                           callbacks=[t], verbose=0)),
+                             (ours, lambda m, t: m.fit(pipeline, steps_per_epoch=args.steps, epochs=1,
+                                                       callbacks=[t], verbose=0))):
+            model, timer = build_model(), StepTimer()
+            compile_model(model, cfg, args.steps)
+            fit(model, timer)
+            results.append(timer.samples_per_s(cfg.batch_size))
+    bare_rate, our_rate = float(np.median(bare)), float(np.median(ours))
+    print(f"batch {cfg.batch_size}: bare model.fit on arrays {bare_rate:,.0f} samples/s; augmented tf.data "
+          f"pipeline {our_rate:,.0f} samples/s; ratio {our_rate / bare_rate:.3f} (target >= 0.95)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Fetch the served model from the Hub at start-up, falling back to the bundled one."""
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+from recognizer.predictor import ModelFileError, Predictor, load_model_file
+from space_config import HubSettings
+
+log = logging.getLogger("digits")
+METRICS_FILENAME = "metrics.json"
+
+
+def read_test_accuracy(metrics_path: Path) -> float | None:
+    """The test accuracy recorded in a metrics.json beside a model, if there is one."""
+    try:
+        return float(json.loads(Path(metrics_path).read_text())["test_accuracy"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class HubUnavailable(Exception):
+    """The Hub's model could not be fetched in time; the message says why."""
+
+
+def download_model(settings: HubSettings) -> tuple[Path, str]:
+    """hf_hub_download the model file (cache, HF_HUB_OFFLINE, HF_ENDPOINT, HF_TOKEN all apply).
+
+    Returns the local path and "repo@commit". The repo's metrics.json is fetched beside it
+    when it exists.
+    """
+    import httpx2
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    result: dict = {}
+
+    def fetch():
+        try:
+            for filename in (settings.model_filename, METRICS_FILENAME):
+                result[filename] = hf_hub_download(
+                    settings.model_repo, filename, revision=settings.model_revision,
+                    etag_timeout=settings.timeout_s, library_name="draw-a-digit",
+                )
+        except EntryNotFoundError as e:
+            if settings.model_filename not in result:  # a missing metrics.json is fine
+                result["error"] = e
+        except (OSError, EntryNotFoundError, httpx2.HTTPError, ValueError) as e:
+            result["error"] = e
+
+    # A worker thread with a deadline: start-up is bounded whatever the network and retries do.
+    worker = threading.Thread(target=fetch, name="hub-download", daemon=True)
+    worker.start()
+    worker.join(3 * settings.timeout_s)
+    if worker.is_alive():
+        raise HubUnavailable(f"no answer from the Hub within {3 * settings.timeout_s:.0f} s")
+    if "error" in result:
+        error = result["error"]
+        first_line = (str(error).strip().splitlines() or [""])[0][:200]
+        raise HubUnavailable(f"{type(error).__name__}: {first_line}")
+    path = Path(result[settings.model_filename])
+    # Cached files live in .../snapshots/<commit>/<file>: name the exact revision served.
+    return path, f"{settings.model_repo}@{path.parent.name[:7]}"
+
+
+def load_served_predictor(settings: HubSettings) -> Predictor:
+    """The Hub's model if it can be fetched and passes the contract, else the bundled one.
+
+    Raises ModelFileError only when the bundled model itself is missing or broken.
+    """
+    try:
+        path, source = download_model(settings)
+        model = load_model_file(path)
+        metrics = path.parent / METRICS_FILENAME
+    except (HubUnavailable, ModelFileError) as e:
+        log.warning("Hub model %s unavailable (%s); serving the bundled %s",
+                    settings.model_repo, e, settings.bundled_model.name)
+        model, source = load_model_file(settings.bundled_model), f"bundled {settings.bundled_model.name}"
+        metrics = settings.bundled_metrics
+    log.info("serving model: %s", source)
+    return Predictor(model, source, read_test_accuracy(metrics))

@@ -1,0 +1,91 @@
+"""The real app over HTTP with gradio_client: drawn MNIST test digits, blank canvas, examples."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+from app import EXAMPLES
+from tests.conftest import ROOT, drawn_digits
+
+
+def editor_value(path: Path, as_composite: bool) -> dict:
+    image = handle_file(str(path))
+    return {"background": None if as_composite else image, "layers": [], "composite": image if as_composite else None}
+
+
+def top_label(result) -> str:
+    label = result[0] if isinstance(result, (list, tuple)) else result
+    return str(label["label"])
+
+
+def test_drawn_test_digits_come_back_right(client, mnist, tmp_path):
+    drawings, labels = drawn_digits(mnist, 24, seed=5)
+    correct = 0
+    for i, (drawing, label) in enumerate(zip(drawings, labels)):
+        path = tmp_path / f"d{i}.png"
+        opaque = drawing[..., 3].min() == 255
+        Image.fromarray(drawing[..., :3] if opaque and i % 3 == 0 else drawing).save(path)  # RGB uploads too
+        result = client.predict(editor_value(path, as_composite=i % 2 == 0), api_name="/predict")
+        correct += top_label(result) == str(label)
+        confidences = result[0]["confidences"]
+        assert 1 <= len(confidences) <= 3 and confidences[0]["confidence"] >= confidences[-1]["confidence"]
+    assert correct >= 23, f"{correct}/24"
+
+
+def test_model_view_is_the_upscaled_28x28_input(client, tmp_path):
+    label, seen = client.predict(editor_value(Path(EXAMPLES[0]), True), api_name="/predict")
+    image = np.asarray(Image.open(seen))
+    assert image.shape[:2] == (224, 224)
+    assert np.array_equal(image[::8, ::8], image[7::8, 7::8])  # 8x8 blocks: nearest-neighbour upscaling
+
+
+@pytest.mark.parametrize("value", [
+    {"background": None, "layers": [], "composite": None},
+    None,
+])
+def test_empty_canvas_shows_no_digit(client, value):
+    result = client.predict(value, api_name="/predict")
+    assert result[0]["label"] == "Draw a digit" and not result[0].get("confidences")
+
+
+def test_blank_white_canvas_shows_no_digit(client, tmp_path):
+    path = tmp_path / "white.png"
+    Image.new("RGBA", (400, 400), (255, 255, 255, 255)).save(path)
+    assert top_label(client.predict(editor_value(path, True), api_name="/predict")) == "Draw a digit"
+
+
+def test_examples_cover_every_digit_and_are_recognised(client):
+    digits = [int(Path(p).name.split("_")[1]) for p in EXAMPLES]
+    assert len(EXAMPLES) >= 10 and set(digits) == set(range(10))
+    for path, digit in zip(EXAMPLES, digits):
+        assert top_label(client.predict(editor_value(Path(path), True), api_name="/predict")) == str(digit), path
+
+
+def test_readme_api_snippet_runs(app_server, capsys):
+    readme = (ROOT / "README.md").read_text()
+    snippet = re.search(r"<!-- api-snippet -->\s*```python\n(.*?)```", readme, re.S).group(1)
+    assert "http://127.0.0.1:7860/" in snippet
+    exec(snippet.replace("http://127.0.0.1:7860/", app_server.url), {"__name__": "readme"})
+    assert capsys.readouterr().out.split()[0] == "3"
+
+
+def test_plain_predict_function_needs_no_ui(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import offline_env
+
+    code = ("import json; from PIL import Image; from app import predict; "
+            "print(json.dumps([predict(Image.open('examples/digit_3_1_mnist_test_18.png')), predict(None)]))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=offline_env(tmp_path), capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    probabilities, blank = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(probabilities) == {str(d) for d in range(10)} and abs(sum(probabilities.values()) - 1) < 1e-4
+    assert max(probabilities, key=probabilities.get) == "3" and blank == {}
+    assert "Running on" not in result.stdout

@@ -1,0 +1,106 @@
+"""Bad input over the API: every case is answered or refused with a reason, within seconds."""
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from app import CACHE_SECONDS
+from recognizer.predictor import ModelFileError, load_model_file
+from tests.conftest import ROOT
+
+
+def png_bytes(array: np.ndarray, **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "PNG", **save)
+    return buffer.getvalue()
+
+
+def jpeg_of_a_one() -> bytes:
+    canvas = np.full((500, 500, 3), 255, np.uint8)
+    canvas[100:400, 230:270] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def sixteen_bit_one() -> bytes:
+    canvas = np.full((300, 300), 65535, np.uint16)
+    canvas[60:240, 135:160] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+CASES = {
+    "1x1.png": lambda: png_bytes(np.zeros((1, 1, 4), np.uint8)),
+    "6000x6000.png": lambda: png_bytes(np.full((6000, 6000), 255, np.uint8)),
+    "1x4000.png": lambda: png_bytes(np.zeros((1, 4000), np.uint8)),
+    "noise.png": lambda: png_bytes(np.random.default_rng(0).integers(0, 256, (400, 400, 3), np.uint8)),
+    "black.png": lambda: png_bytes(np.zeros((400, 400, 3), np.uint8)),
+    "grey16.png": sixteen_bit_one,
+    "one.jpg": jpeg_of_a_one,
+    "notes.png": lambda: b"this is a text file, not an image\n" * 20,
+    "truncated.png": lambda: png_bytes(np.full((400, 400, 3), 128, np.uint8))[:300],
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input_gets_an_answer_or_a_clear_refusal(client, tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(CASES[name]())
+    start = time.monotonic()
+    try:
+        label, _ = client.predict({"background": handle_file(str(path)), "layers": [], "composite": None},
+                                  api_name="/predict")
+    except AppError as e:
+        # A gr.Error reaches the client with its reason; an unhandled exception does not.
+        assert "image" in str(e) and "has raised an exception" not in str(e), f"unexplained error for {name}: {e!r}"
+    else:
+        assert isinstance(label, dict) and label.get("label"), label
+        if name in ("grey16.png", "one.jpg"):
+            assert label["label"] == "1"
+        if name in ("1x1.png", "black.png"):
+            assert label["label"] == "Draw a digit"
+    assert time.monotonic() - start < 10
+
+
+def test_none_value_is_answered(client):
+    label, _ = client.predict(None, api_name="/predict")
+    assert label["label"] == "Draw a digit"
+
+
+def project_files() -> dict:
+    skip = {".venv", ".tools", ".pytest_cache", "test-artifacts", "runs", ".git"}
+    return {str(p): p.stat().st_mtime for p in ROOT.rglob("*")
+            if p.is_file() and not skip & set(p.relative_to(ROOT).parts) and "__pycache__" not in p.parts}
+
+
+def test_uploads_are_deleted_and_the_app_writes_only_to_its_temp_folder(app_server, client, tmp_path):
+    before = project_files()
+    path = tmp_path / "unique-upload-name.png"
+    path.write_bytes(CASES["one.jpg"]())
+    client.predict({"background": handle_file(str(path)), "layers": [], "composite": None}, api_name="/predict")
+    temp = Path(app_server.env["GRADIO_TEMP_DIR"])
+    assert list(temp.rglob("unique-upload-name.png")), "the upload should land in Gradio's temp folder"
+    deadline = time.monotonic() + 2 * CACHE_SECONDS + 15
+    while list(temp.rglob("unique-upload-name.png")) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not list(temp.rglob("unique-upload-name.png")), "uploads must not be kept"
+    assert project_files() == before
+
+
+def test_models_load_only_in_safe_mode(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x * 2),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    path = tmp_path / "code.keras"
+    model.save(path)
+    with pytest.raises(ModelFileError, match="not a usable model"):
+        load_model_file(path)

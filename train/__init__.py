@@ -1,0 +1,1 @@
+"""Training pipeline: data -> model -> fit -> evaluate -> save -> push."""

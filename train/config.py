@@ -1,0 +1,63 @@
+"""One typed, side-effect-free training config and its command-line flags."""
+
+import argparse
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data_dir: Path | None = None  # folder of IDX files; None loads ylecun/mnist from the Hub
+    hub_dataset: str = "ylecun/mnist"
+    epochs: int = 60
+    batch_size: int = 128
+    learning_rate: float = 2e-3  # peak of the warm-up + cosine schedule
+    warmup_epochs: int = 1
+    val_size: int = 5000  # held out from the training split; the test split is for evaluation only
+    limit: int | None = None  # use only the first N training digits (quick runs)
+    augment: bool = True
+    writer_strokes: float = 0.5  # share of training 0s, 1s and 7s given a slash, flag/base or bar
+    calm_epochs: int = 15  # final epochs with gentler augmentation
+    calm_strength: float = 0.25
+    seed: int = 42
+    model_out: Path = Path("final_model.keras")
+    report_dir: Path = Path("reports")
+    push: bool = False
+    repo_id: str | None = None  # None: space_config's model repo
+    min_accuracy: float = 0.99  # refuse to push a model under this test accuracy
+
+
+def parse_args(argv=None) -> TrainConfig:
+    """Build a TrainConfig from command-line flags."""
+    d = TrainConfig()
+    p = argparse.ArgumentParser(prog="python -m train", description="Train the seed CNN on MNIST.")
+    p.add_argument("--data-dir", type=Path, default=d.data_dir,
+                   help="folder with the MNIST IDX files (.gz or raw); default: load ylecun/mnist from the Hub")
+    p.add_argument("--hub-dataset", default=d.hub_dataset, help="Hub dataset id or local dataset folder")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="training epochs")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="batch size")
+    p.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate (Adam)")
+    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="linear warm-up epochs")
+    p.add_argument("--val-size", type=int, default=d.val_size, help="validation digits held out of the training split")
+    p.add_argument("--limit", type=int, default=d.limit, help="train on the first N training digits only")
+    p.add_argument("--no-augment", dest="augment", action="store_false", help="disable data augmentation")
+    p.add_argument("--writer-strokes", type=float, default=d.writer_strokes,
+                   help="share of training 0s, 1s and 7s drawn with a slash, a flag or base, a crossbar")
+    p.add_argument("--calm-epochs", type=int, default=d.calm_epochs,
+                   help="final epochs trained with gentler augmentation")
+    p.add_argument("--calm-strength", type=float, default=d.calm_strength,
+                   help="augmentation strength (0-1) in the calm epochs")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed for every random source")
+    p.add_argument("--model-out", type=Path, default=d.model_out, help="where to save the trained model")
+    p.add_argument("--report-dir", type=Path, default=d.report_dir, help="folder for metrics.json and plots")
+    p.add_argument("--push", action="store_true", help="push the model to the Hub after training (needs HF_TOKEN)")
+    p.add_argument("--repo-id", default=d.repo_id, help="Hub model repo to push to (default: HF_MODEL_REPO)")
+    p.add_argument("--min-accuracy", type=float, default=d.min_accuracy,
+                   help="refuse to push a model whose test accuracy is below this")
+    args = p.parse_args(argv)
+    if args.epochs < 1 or args.batch_size < 1:
+        p.error("--epochs and --batch-size must be positive")
+    if args.limit is not None and args.limit < 100:
+        p.error("--limit must be at least 100 digits")
+    names = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in vars(args).items() if k in names})

@@ -1,0 +1,97 @@
+"""Fit the model: seeded tf.data pipeline, warm-up + cosine schedule, best weights restored."""
+
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from train.augment import augment_batch, prepare_training_images
+from train.config import TrainConfig
+
+
+class RestoreBest(keras.callbacks.Callback):
+    """Keep the weights of the epoch with the best validation accuracy (ties: lower loss)."""
+
+    def __init__(self):
+        super().__init__()
+        self.best_key, self.best_weights, self.best_epoch = None, None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        key = (logs["val_accuracy"], -logs["val_loss"])
+        if self.best_key is None or key > self.best_key:
+            self.best_key, self.best_weights, self.best_epoch = key, self.model.get_weights(), epoch + 1
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]: the model's input contract."""
+    return (images.astype(np.float32) / 255.0)[..., None]
+
+
+def training_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, skeletons: np.ndarray | None = None,
+                     strength: float = 1.0) -> tf.data.Dataset:
+    """Shuffled, batched training batches, augmented when skeletons are given, seeded from the config.
+
+    x and skeletons come from train.augment.prepare_training_images when augmenting.
+    """
+    if skeletons is None:
+        ds = tf.data.Dataset.from_tensor_slices((to_float(x), y))
+        return ds.shuffle(len(x), seed=cfg.seed).batch(cfg.batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices((to_float(x), skeletons[..., None].astype(np.float32), y))
+    ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True).batch(cfg.batch_size)
+    # One stateless seed pair per batch: the same config gives the same augmented epochs.
+    seeds = tf.data.Dataset.random(seed=cfg.seed, rerandomize_each_iteration=True).batch(2)
+    ds = tf.data.Dataset.zip((ds, seeds)).map(
+        lambda batch, seed: (augment_batch(batch[0], batch[1], seed, strength), batch[2]),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True,
+    )
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
+    """Adam with a linear warm-up then cosine decay over the whole run."""
+    total = cfg.epochs * steps_per_epoch
+    warmup = min(cfg.warmup_epochs * steps_per_epoch, total // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.learning_rate / 10 if warmup else cfg.learning_rate,
+        decay_steps=max(1, total - warmup), alpha=0.01,
+        warmup_target=cfg.learning_rate if warmup else None, warmup_steps=warmup,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+
+
+def fit(model: keras.Model, train, val, cfg: TrainConfig) -> dict:
+    """Train on (x, y) uint8 arrays, validate on val; return the Keras history dict.
+
+    The last `calm_epochs` epochs see gentler augmentation (`calm_strength`): the strong
+    augmentation teaches robustness, the calm end lets the small network settle on digits
+    that look like the ones it is tested on.
+    """
+    (x_train, y_train), (x_val, y_val) = train, val
+    skeletons = None
+    if cfg.augment:
+        x_train, skeletons = prepare_training_images(x_train, y_train, cfg.seed, cfg.writer_strokes)
+    steps = int(np.ceil(len(x_train) / cfg.batch_size))
+    compile_model(model, cfg, steps)
+    best = RestoreBest()
+    calm = min(cfg.calm_epochs, cfg.epochs) if cfg.augment else 0
+    phases = [(cfg.epochs - calm, 1.0), (cfg.epochs, cfg.calm_strength)]
+    history: dict = {}
+    done = 0
+    for until, strength in phases:
+        if until <= done:
+            continue
+        part = model.fit(
+            training_dataset(x_train, y_train, cfg, skeletons, strength), initial_epoch=done, epochs=until,
+            validation_data=(to_float(x_val), y_val), callbacks=[best],
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+        for key, values in part.history.items():
+            history.setdefault(key, []).extend(values)
+        done = until
+    return {**history, "best_epoch": best.best_epoch}
