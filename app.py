@@ -12,6 +12,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
 
 import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from recognizer.hub import load_served_predictor  # noqa: E402
@@ -64,12 +65,22 @@ def predict(image) -> dict[str, float]:
 def build_demo(predictor: Predictor) -> gr.Blocks:
     """The UI: sketchpad in, top-3 label and what the model sees out, examples below."""
 
+    def decode(payload):
+        # The event runs with preprocess=False and decodes here: Gradio's own decoding of a bad
+        # upload (a text file, a truncated PNG, a decompression bomb) fails with no reason given.
+        # Drawings send an upload id, API calls file references (both validated by Gradio's data
+        # model, so never an arbitrary server path); only the examples arrive decoded, as arrays.
+        if payload is None:
+            return None
+        parts = [payload.get("background"), payload.get("composite"), *(payload.get("layers") or [])] \
+            if isinstance(payload, dict) else [payload]
+        if any(isinstance(part, np.ndarray) for part in parts):
+            return payload
+        return sketchpad.preprocess(sketchpad.data_model.model_validate(payload))
+
     def recognise(payload):
-        # Events run with preprocess=False and decode here: Gradio's own decoding of a bad upload
-        # (a text file, a truncated PNG, a decompression bomb) would fail with no reason given.
         try:
-            value = None if payload is None else sketchpad.preprocess(sketchpad.data_model.model_validate(payload))
-            x = to_model_input(value)
+            x = to_model_input(decode(payload))
         except InvalidImage as e:
             raise gr.Error(str(e)) from None
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
@@ -89,7 +100,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
             )
             with gr.Column(scale=2, min_width=220):
                 label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
-                seen = gr.Image(label="What the model sees (28x28)", height=224, width=224,
+                seen = gr.Image(label="What the model sees (28x28)", height=224, width=224, format="png",
                                 interactive=False, elem_id="model-input", buttons=[])
         sketchpad.change(recognise, sketchpad, [label, seen], api_name="predict", preprocess=False,
                          show_progress="hidden", trigger_mode="always_last")

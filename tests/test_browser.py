@@ -26,6 +26,8 @@ def page(app_server):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(app_server.url)
         page.wait_for_selector("#sketchpad canvas", timeout=60_000)
+        # The app itself selects the brush on load: the test never picks a tool.
+        page.wait_for_selector('#sketchpad button[aria-label="Brush"].highlight', timeout=30_000)
         yield page
         browser.close()
 

@@ -104,3 +104,16 @@ def test_models_load_only_in_safe_mode(tmp_path):
     model.save(path)
     with pytest.raises(ModelFileError, match="not a usable model"):
         load_model_file(path)
+
+
+@pytest.mark.parametrize("background", ["/etc/hostname", str(ROOT / "examples" / "digit_3_1_mnist_test_18.png"),
+                                        {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}])
+def test_server_paths_in_the_payload_are_refused(app_server, background):
+    import httpx
+
+    url = app_server.url.rstrip("/")
+    value = {"background": background, "layers": [], "composite": None}
+    with httpx.Client(timeout=30) as http:
+        event = http.post(f"{url}/gradio_api/call/predict", json={"data": [value]}).json()["event_id"]
+        body = http.get(f"{url}/gradio_api/call/predict/{event}").text
+    assert "event: error" in body and '"label"' not in body, body[:300]

@@ -51,7 +51,7 @@ def test_augmented_batches_are_seeded_and_in_range(mnist):
 def test_cli_flags_have_help_text():
     result = subprocess.run([sys.executable, "-m", "train", "--help"], cwd=ROOT, capture_output=True, text=True)
     for flag in ("--epochs", "--batch-size", "--seed", "--model-out", "--report-dir", "--limit", "--data-dir",
-                 "--push", "--calm-epochs"):
+                 "--push", "--calm-fraction", "--writer-strokes"):
         assert flag in result.stdout
 
 

@@ -17,7 +17,7 @@ class TrainConfig:
     limit: int | None = None  # use only the first N training digits (quick runs)
     augment: bool = True
     writer_strokes: float = 0.5  # share of training 0s, 1s and 7s given a slash, flag/base or bar
-    calm_epochs: int = 15  # final epochs with gentler augmentation
+    calm_fraction: float = 0.25  # share of the epochs, at the end, with gentler augmentation
     calm_strength: float = 0.25
     seed: int = 42
     model_out: Path = Path("final_model.keras")
@@ -43,8 +43,8 @@ def parse_args(argv=None) -> TrainConfig:
     p.add_argument("--no-augment", dest="augment", action="store_false", help="disable data augmentation")
     p.add_argument("--writer-strokes", type=float, default=d.writer_strokes,
                    help="share of training 0s, 1s and 7s drawn with a slash, a flag or base, a crossbar")
-    p.add_argument("--calm-epochs", type=int, default=d.calm_epochs,
-                   help="final epochs trained with gentler augmentation")
+    p.add_argument("--calm-fraction", type=float, default=d.calm_fraction,
+                   help="share of the epochs, at the end, trained with gentler augmentation")
     p.add_argument("--calm-strength", type=float, default=d.calm_strength,
                    help="augmentation strength (0-1) in the calm epochs")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for every random source")

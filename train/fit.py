@@ -68,7 +68,7 @@ def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) ->
 def fit(model: keras.Model, train, val, cfg: TrainConfig) -> dict:
     """Train on (x, y) uint8 arrays, validate on val; return the Keras history dict.
 
-    The last `calm_epochs` epochs see gentler augmentation (`calm_strength`): the strong
+    The last `calm_fraction` of the epochs see gentler augmentation (`calm_strength`): the strong
     augmentation teaches robustness, the calm end lets the small network settle on digits
     that look like the ones it is tested on.
     """
@@ -79,7 +79,7 @@ def fit(model: keras.Model, train, val, cfg: TrainConfig) -> dict:
     steps = int(np.ceil(len(x_train) / cfg.batch_size))
     compile_model(model, cfg, steps)
     best = RestoreBest()
-    calm = min(cfg.calm_epochs, cfg.epochs) if cfg.augment else 0
+    calm = round(cfg.epochs * cfg.calm_fraction) if cfg.augment else 0
     phases = [(cfg.epochs - calm, 1.0), (cfg.epochs, cfg.calm_strength)]
     history: dict = {}
     done = 0
