@@ -17,13 +17,13 @@ def test_short_training_run_learns_real_digits(tmp_path):
     out = tmp_path / "run"
     result = subprocess.run(
         [sys.executable, "-m", "train", "--data-dir", str(MNIST_DIR), "--limit", "2000", "--epochs", "2",
-         "--batch-size", "32",
+         "--batch-size", "32", "--calm-fraction", "0.5",  # one epoch of each augmentation phase
          "--model-out", str(out / "final_model.keras"), "--report-dir", str(out / "reports")],
         cwd=ROOT, capture_output=True, text=True, env=offline_env(tmp_path), timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "reports" / "metrics.json").read_text())
-    # 1,600 augmented training digits, 2 epochs: measured 87.9% on the 10,000 unseen test digits.
+    # 1,600 augmented training digits, 2 epochs: measured 88.1% on the 10,000 unseen test digits.
     assert metrics["test_accuracy"] >= 0.85, metrics["test_accuracy"]
     assert metrics["train_samples"] == 1600 and metrics["val_samples"] == 400
     assert len(metrics["confusion_matrix"]) == 10 and sum(map(sum, metrics["confusion_matrix"])) == 10000
