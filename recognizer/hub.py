@@ -35,19 +35,22 @@ def download_model(settings: HubSettings) -> tuple[Path, str]:
     from huggingface_hub.errors import EntryNotFoundError
 
     result: dict = {}
+    failures = (OSError, EntryNotFoundError, httpx2.HTTPError, ValueError)
+
+    def download(filename: str) -> str:
+        return hf_hub_download(settings.model_repo, filename, revision=settings.model_revision,
+                               etag_timeout=settings.timeout_s, library_name="draw-a-digit")
 
     def fetch():
         try:
-            for filename in (settings.model_filename, METRICS_FILENAME):
-                result[filename] = hf_hub_download(
-                    settings.model_repo, filename, revision=settings.model_revision,
-                    etag_timeout=settings.timeout_s, library_name="draw-a-digit",
-                )
-        except EntryNotFoundError as e:
-            if settings.model_filename not in result:  # a missing metrics.json is fine
-                result["error"] = e
-        except (OSError, EntryNotFoundError, httpx2.HTTPError, ValueError) as e:
+            result["path"] = download(settings.model_filename)
+        except failures as e:
             result["error"] = e
+            return
+        try:
+            download(METRICS_FILENAME)  # lands beside the model; only the footer's accuracy needs it
+        except failures:
+            pass
 
     # A worker thread with a deadline: start-up is bounded whatever the network and retries do.
     worker = threading.Thread(target=fetch, name="hub-download", daemon=True)
@@ -59,7 +62,7 @@ def download_model(settings: HubSettings) -> tuple[Path, str]:
         error = result["error"]
         first_line = (str(error).strip().splitlines() or [""])[0][:200]
         raise HubUnavailable(f"{type(error).__name__}: {first_line}")
-    path = Path(result[settings.model_filename])
+    path = Path(result["path"])
     # Cached files live in .../snapshots/<commit>/<file>: name the exact revision served.
     return path, f"{settings.model_repo}@{path.parent.name[:7]}"
 

@@ -184,3 +184,14 @@ def test_app_refuses_to_start_without_a_usable_bundled_model(tmp_path, problem):
     assert result.returncode == 1
     assert "cannot serve: the bundled model is unusable" in result.stdout + result.stderr
     assert "Running on" not in result.stdout
+
+
+def test_hub_model_without_metrics_is_still_served(tmp_path):
+    commit = put_in_hub_cache(tmp_path / "hf-home", REPO, {"final_model.keras": other_model_bytes(tmp_path)})
+    server = AppServer(offline_env(tmp_path, HF_MODEL_REPO=REPO), tmp_path / "app.log")
+    try:
+        server.wait_ready()
+        assert f"serving model: {REPO}@{commit[:7]}" in server.output()
+        assert "WARNING digits:" not in server.output()
+    finally:
+        server.stop()
