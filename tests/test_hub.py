@@ -1,12 +1,14 @@
 """Hub round trip, offline: push dry run and model card, app start-up from a local Hub cache."""
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -60,8 +62,6 @@ def test_model_card_metadata_parses(tmp_path):
     card = (out / "README.md").read_text()
     assert card.startswith("---\n")
     meta = yaml.safe_load(card.split("---\n")[1])
-    import json
-
     accuracy = json.loads((ROOT / "reports" / "metrics.json").read_text())["test_accuracy"]
     assert meta["library_name"] == "keras" and meta["license"]
     assert meta["datasets"] == ["ylecun/mnist"] and meta["metrics"] == ["accuracy"] and meta["tags"]
@@ -108,15 +108,13 @@ def test_failed_upload_is_one_line_and_never_shows_the_token(tmp_path):
 
 # ---- app start-up ------------------------------------------------------------------------------
 
-def test_app_serves_the_hub_model_from_the_local_cache(tmp_path, ):
+def test_app_serves_the_hub_model_from_the_local_cache(tmp_path):
     hf_home = tmp_path / "hf-home"
     commit = put_in_hub_cache(hf_home, REPO, {"final_model.keras": other_model_bytes(tmp_path),
                                               "metrics.json": b'{"test_accuracy": 0.5}'})
     server = AppServer(offline_env(tmp_path, HF_MODEL_REPO=REPO), tmp_path / "app.log")
     try:
         server.wait_ready()
-        import httpx
-
         page = httpx.get(server.url).text
         assert f"serving model: {REPO}@{commit[:7]}" in server.output()
         assert f"{REPO}@{commit[:7]}" in page and "50.00% on the MNIST test set" in page

@@ -35,7 +35,7 @@ def test_short_training_run_learns_real_digits(tmp_path):
 
 def test_augmented_batches_are_seeded_and_in_range(mnist):
     cfg = parse_args(["--seed", "3", "--batch-size", "32"])
-    x, skeletons = prepare_training_images(mnist.x_train[:256], mnist.y_train[:256], cfg.seed)
+    x, skeletons = prepare_training_images(mnist.x_train[:256], mnist.y_train[:256], cfg.seed, cfg.writer_strokes)
     y = mnist.y_train[:256]
     first = next(iter(training_dataset(x, y, cfg, skeletons)))
     again = next(iter(training_dataset(x, y, cfg, skeletons)))

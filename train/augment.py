@@ -59,7 +59,7 @@ def add_writer_strokes(digit: np.ndarray, label: int, rng: np.random.Generator) 
     return out
 
 
-def prepare_training_images(x: np.ndarray, y: np.ndarray, seed: int, styled_fraction: float = 0.25):
+def prepare_training_images(x: np.ndarray, y: np.ndarray, seed: int, styled_fraction: float):
     """Return (digits with writer strokes added to a seeded subset of 0/1/7, their skeletons)."""
     rng = np.random.default_rng(seed)
     x = x.copy()
