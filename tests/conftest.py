@@ -1,7 +1,6 @@
 """Shared fixtures: genuine MNIST, the bundled model, and a running app server."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from benchmarks.http_client import free_port  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
@@ -28,12 +29,6 @@ def predictor():
     from recognizer.predictor import Predictor, load_model_file
 
     return Predictor(load_model_file(BUNDLED_MODEL), "bundled")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def offline_env(tmp_path: Path, **extra) -> dict:
