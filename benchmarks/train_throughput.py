@@ -50,17 +50,16 @@ def main(argv=None) -> None:
     augmented = training_dataset(x_aug, y, cfg, skeletons).repeat()
     plain = training_dataset(x, y, cfg).repeat()
     arrays = to_float(x)
+    pipelines = {"plain": plain, "augmented": augmented}
     rates = {"bare": [], "plain": [], "augmented": []}
     for _ in range(args.rounds):  # alternate, so machine noise hits all alike
-        for name, fit in (("bare", lambda m, t: m.fit(arrays, y, batch_size=cfg.batch_size, epochs=1,
-                                                       callbacks=[t], verbose=0)),
-                          ("plain", lambda m, t: m.fit(plain, steps_per_epoch=args.steps, epochs=1,
-                                                       callbacks=[t], verbose=0)),
-                          ("augmented", lambda m, t: m.fit(augmented, steps_per_epoch=args.steps, epochs=1,
-                                                           callbacks=[t], verbose=0))):
+        for name in rates:
             model, timer = build_model(), StepTimer()
             compile_model(model, cfg, args.steps)
-            fit(model, timer)
+            if name == "bare":
+                model.fit(arrays, y, batch_size=cfg.batch_size, epochs=1, callbacks=[timer], verbose=0)
+            else:
+                model.fit(pipelines[name], steps_per_epoch=args.steps, epochs=1, callbacks=[timer], verbose=0)
             rates[name].append(timer.samples_per_s(cfg.batch_size))
     bare, plain_rate, aug_rate = (float(np.median(rates[k])) for k in ("bare", "plain", "augmented"))
     print(f"batch {cfg.batch_size}, median of {args.rounds}: bare model.fit on arrays {bare:,.0f} samples/s; "

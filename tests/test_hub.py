@@ -12,7 +12,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import BUNDLED_MODEL, ROOT, AppServer, free_port, offline_env
+from benchmarks.http_client import free_port
+from tests.conftest import BUNDLED_MODEL, ROOT, AppServer, offline_env
 
 REPO = "someone/hub-digits"
 SECRET = "hf_TESTtokenThatMustNeverBePrinted0123456789"

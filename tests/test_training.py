@@ -55,7 +55,7 @@ def test_cli_flags_have_help_text():
         assert flag in result.stdout
 
 
-@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--limit", "5"]])
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--limit", "5"], ["--calm-fraction", "1.5"]])
 def test_cli_rejects_bad_flags(argv):
     with pytest.raises(SystemExit):
         parse_args(argv)

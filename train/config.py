@@ -57,6 +57,8 @@ def parse_args(argv=None) -> TrainConfig:
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         p.error("--epochs and --batch-size must be positive")
+    if not (0 <= args.calm_fraction <= 1 and 0 <= args.calm_strength <= 1 and 0 <= args.writer_strokes <= 1):
+        p.error("--calm-fraction, --calm-strength and --writer-strokes must be between 0 and 1")
     if args.limit is not None and args.limit < 100:
         p.error("--limit must be at least 100 digits")
     names = {f.name for f in fields(TrainConfig)}
