@@ -19,7 +19,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import tensorflow as tf
 
 from benchmarks.drawings import redraw_set
 from recognizer.contract import IMAGE_SIZE
@@ -66,8 +65,8 @@ def other_hands(digits: np.ndarray, seed: int) -> np.ndarray:
         shear = rng.uniform(-0.35, 0.35)
         m = np.float32([[1, shear, -shear * 14], [0, 1, 0]])
         out.append(cv2.warpAffine(digit, m, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR))
-    x = tf.constant(np.stack(out)[..., None] / 255.0, tf.float32)
-    return (elastic(x, tf.constant([seed, 0], tf.int64), displacement_px=1.5).numpy()[..., 0] * 255).astype(np.uint8)
+    distorted = elastic(np.stack(out).astype(np.float32) / 255, rng, displacement_px=1.5)
+    return (np.clip(distorted, 0, 1) * 255).astype(np.uint8)
 
 
 def writer_strokes(digits: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:

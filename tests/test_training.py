@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import MNIST_DIR, ROOT, offline_env
-from train.augment import prepare_training_images
+from train.augment import augment_batch, change_stroke_width, prepare_training_images, random_affine, to_atlas, warp
 from train.config import parse_args
 from train.fit import to_float, training_dataset
 
@@ -46,6 +46,50 @@ def test_augmented_batches_are_seeded_and_in_range(mnist):
     # augmented, not copied: no batch image equals an original digit
     originals = to_float(x)
     assert not any(np.array_equal(img, o) for img in images for o in originals)
+
+
+def test_warp_moves_real_digits_where_the_map_says(mnist):
+    digits = mnist.x_test[:8].astype(np.float32) / 255
+    identity = np.broadcast_to(np.eye(2, 3, dtype=np.float32), (8, 2, 3))
+    np.testing.assert_array_equal(warp(to_atlas(digits), identity), digits)
+    # Output pixel (x, y) reads input (x - 2, y + 1): the ink moves 2 right and 1 up, and no digit
+    # bleeds into its neighbour in the batch.
+    shift = identity.copy()
+    shift[:, :, 2] = [-2, 1]
+    moved = warp(to_atlas(digits), shift)
+    np.testing.assert_allclose(moved[:, :27, 2:], digits[:, 1:, :26], atol=1e-6)
+    assert not moved[:, 27, :].any() and not moved[:, :, :2].any()
+    # More digits than one OpenCV image can hold rows for.
+    many = np.repeat(digits, 150, axis=0)
+    np.testing.assert_array_equal(warp(to_atlas(many), np.repeat(shift, 150, axis=0)), np.repeat(moved, 150, axis=0))
+
+
+def test_stroke_width_change_thickens_and_thins(mnist):
+    digits = mnist.x_test[:4].astype(np.float32) / 255
+    ink = lambda amount: change_stroke_width(to_atlas(digits), np.full(4, amount, np.float32)).sum(axis=(1, 2))  # noqa: E731
+    assert (ink(1.0) > 1.3 * ink(0.0)).all() and (ink(-0.5) < 0.9 * ink(0.0)).all()
+    np.testing.assert_allclose(ink(0.0), digits.sum(axis=(1, 2)), rtol=1e-6)
+
+
+def test_affine_maps_stay_in_their_ranges():
+    maps = random_affine(np.random.default_rng(0), 2000)
+    linear = maps[:, :, :2]
+    # The inverse map of a scale in 0.85-1.12 (times an aspect jitter of 0.9-1.1) and a shear of at most 0.25.
+    det = np.linalg.det(linear)
+    assert (det > 1 / (1.12 * 1.1) ** 2 * 0.99).all() and (det < 1 / 0.85**2 * 1.01).all()
+    # The digit's centre lands within 2 px of the frame's centre.
+    centre = np.full(2, 13.5)
+    landed = np.linalg.solve(linear, (centre - maps[:, :, 2])[..., None])[..., 0]
+    assert np.abs(landed - centre).max() <= 2.0 + 1e-4
+
+
+def test_augmentation_is_reproducible_from_its_seed(mnist):
+    x, skeletons = prepare_training_images(mnist.x_train[:64], mnist.y_train[:64], 0, 0.5)
+    images = x.astype(np.float32) / 255
+    first = augment_batch(images, skeletons, np.random.default_rng(7))
+    np.testing.assert_array_equal(first, augment_batch(images, skeletons, np.random.default_rng(7)))
+    assert not np.array_equal(first, augment_batch(images, skeletons, np.random.default_rng(8)))
+    assert first.dtype == np.float32 and 0 <= first.min() and first.max() <= 1
 
 
 def test_cli_flags_have_help_text():

@@ -2,10 +2,12 @@
 
 import sys
 
+import cv2
 import keras
 import numpy as np
 import tensorflow as tf
 
+from recognizer.contract import INPUT_SHAPE
 from train.augment import augment_batch, prepare_training_images
 from train.config import TrainConfig
 
@@ -32,24 +34,51 @@ def to_float(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[..., None]
 
 
+def _shuffled_index_batches(n: int, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Batches of indices into n samples, a fresh seeded permutation each epoch (Keras's own recipe for arrays)."""
+    def batches(pair):
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), pair)
+        full = n // batch_size * batch_size
+        ds = tf.data.Dataset.from_tensor_slices(tf.reshape(order[:full], [-1, batch_size]))
+        return ds.concatenate(tf.data.Dataset.from_tensors(order[full:])) if n > full else ds
+
+    return tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2).take(1).flat_map(batches)
+
+
 def training_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, skeletons: np.ndarray | None = None,
                      strength: float = 1.0) -> tf.data.Dataset:
     """Shuffled, batched training batches, augmented when skeletons are given, seeded from the config.
 
-    x and skeletons come from train.augment.prepare_training_images when augmenting.
+    x and skeletons come from train.augment.prepare_training_images when augmenting. Batches are
+    gathered in the graph, as Keras does for arrays; a batch is augmented in one NumPy/OpenCV call,
+    in parallel with the training step.
     """
-    if skeletons is None:
-        ds = tf.data.Dataset.from_tensor_slices((to_float(x), y))
-        return ds.shuffle(len(x), seed=cfg.seed).batch(cfg.batch_size).prefetch(tf.data.AUTOTUNE)
-    ds = tf.data.Dataset.from_tensor_slices((to_float(x), skeletons[..., None].astype(np.float32), y))
-    ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True).batch(cfg.batch_size)
-    # One stateless seed pair per batch: the same config gives the same augmented epochs.
-    seeds = tf.data.Dataset.random(seed=cfg.seed, rerandomize_each_iteration=True).batch(2)
-    ds = tf.data.Dataset.zip((ds, seeds)).map(
-        lambda batch, seed: (augment_batch(batch[0], batch[1], seed, strength), batch[2]),
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True,
-    )
-    return ds.prefetch(tf.data.AUTOTUNE)
+    arrays = (to_float(x), y.astype(np.int32)) + (() if skeletons is None else (skeletons,))
+    data = tf.data.Dataset.from_tensors(arrays).repeat()  # held once, not copied into the graph
+    # One seed per batch for the augmentation: the same config gives the same epochs, whatever the threads do.
+    seeds = tf.data.Dataset.random(seed=cfg.seed + 1, rerandomize_each_iteration=True)
+    ds = tf.data.Dataset.zip(_shuffled_index_batches(len(x), cfg.batch_size, cfg.seed), data, seeds)
+
+    def augment(images, skeletons, seed):
+        rng = np.random.default_rng(int(seed) % 2**63)
+        return augment_batch(images[..., 0], skeletons, rng, strength)[..., None]
+
+    def load(index, arrays, seed):
+        images, labels = tf.gather(arrays[0], index), tf.gather(arrays[1], index)
+        if skeletons is not None:
+            images = tf.numpy_function(augment, [images, tf.gather(arrays[2], index), seed], tf.float32,
+                                       stateful=False)
+            images = tf.ensure_shape(images, [None, *INPUT_SHAPE])
+        return images, labels
+
+    if skeletons is not None:
+        # OpenCV's worker threads would only compete with the training step for the cores.
+        cv2.setNumThreads(1)
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False  # as Keras: nothing to gain here
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).with_options(options)
+    steps = -(-len(x) // cfg.batch_size)  # known up front, so Keras need not run an epoch to find out
+    return ds.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)
 
 
 def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
