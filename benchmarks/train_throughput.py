@@ -1,10 +1,17 @@
 """Does the training input pipeline keep up with the model? Samples/s of a fit on the
 tf.data pipeline, without and with augmentation, against a bare `model.fit` on in-memory
-arrays, same batch size, as ratios within each round. On 2 cores the augmentation's
-arithmetic shares the cores with the model, so "with" measures its cost and "without"
-measures the pipeline itself.
+arrays, same batch size.
 
-    python -m benchmarks.train_throughput [--steps 150] [--rounds 7]
+    python -m benchmarks.train_throughput [--steps 60] [--rounds 12]
+
+Whole epochs of `steps` batches are timed, so the augmentation's time counts wherever it runs.
+An epoch is its first step, counted from the epoch's start (an augmented epoch waits there for
+its images), plus its other steps. Each is taken as a median over every timed epoch of that
+pipeline: other tenants of this shared machine stall single steps, first steps included, by up
+to a quarter of an epoch at random. Each fit runs 3 epochs and only the last two are timed: the
+first carries each fit's one-off setup (Keras converting the arrays, tracing). Each pipeline
+trains its own model; the rounds alternate the three in a rotating order, so the machine's
+drifting load hits all three alike.
 """
 
 import argparse
@@ -21,54 +28,60 @@ from train.model import build_model
 
 
 class StepTimer(keras.callbacks.Callback):
-    """Median time of a training step, after the first few (tracing, warm-up)."""
+    """Each epoch's step times, the first counted from the epoch's start; epochs before `skip` are not kept."""
 
-    def __init__(self):
+    def __init__(self, skip: int = 1):
         super().__init__()
-        self.times, self.start = [], None
+        self.skip, self.first, self.rest, self.ticks = skip, [], [], []
 
-    def on_train_batch_begin(self, batch, logs=None):
-        self.start = time.perf_counter()
+    def on_epoch_begin(self, epoch, logs=None):
+        self.ticks = [time.perf_counter()]
 
     def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter() - self.start)
+        self.ticks.append(time.perf_counter())
 
-    def samples_per_s(self, batch_size: int) -> float:
-        return batch_size / float(np.median(self.times[10:]))
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch >= self.skip:
+            steps = np.diff(self.ticks)
+            self.first.append(steps[0])
+            self.rest.extend(steps[1:])
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default="../shared/data/mnist", help="MNIST IDX folder")
-    p.add_argument("--steps", type=int, default=150, help="training steps per measurement")
-    p.add_argument("--rounds", type=int, default=7, help="rounds; each measures all three back to back")
+    p.add_argument("--steps", type=int, default=60, help="training steps (batches) in each timed epoch")
+    p.add_argument("--rounds", type=int, default=12, help="rounds; each measures all three back to back")
     args = p.parse_args(argv)
     cfg = TrainConfig()
     data = load_idx_dir(args.data_dir)
     n = args.steps * cfg.batch_size
     x, y = data.x_train[:n], data.y_train[:n]
     x_aug, skeletons = prepare_training_images(x, y, cfg.seed, cfg.writer_strokes)
-    augmented = training_dataset(x_aug, y, cfg, skeletons).repeat()
-    plain = training_dataset(x, y, cfg).repeat()
+    pipelines = {"bare": None, "plain": training_dataset(x, y, cfg),
+                 "augmented": training_dataset(x_aug, y, cfg, skeletons)}
     arrays = to_float(x)
-    pipelines = {"plain": plain, "augmented": augmented}
-    rates = {"bare": [], "plain": [], "augmented": []}
-    for _ in range(args.rounds):
-        for name in rates:
-            model, timer = build_model(), StepTimer()
-            compile_model(model, cfg, args.steps)
+    models = {}
+    for name in pipelines:
+        models[name] = build_model()
+        compile_model(models[name], cfg, args.steps)
+    timers = {name: StepTimer() for name in pipelines}
+    for round_ in range(args.rounds):
+        names = list(pipelines)
+        for name in names[round_ % 3:] + names[:round_ % 3]:
             if name == "bare":
-                model.fit(arrays, y, batch_size=cfg.batch_size, epochs=1, callbacks=[timer], verbose=0)
+                models[name].fit(arrays, y, batch_size=cfg.batch_size, epochs=3, callbacks=[timers[name]], verbose=0)
             else:
-                model.fit(pipelines[name], steps_per_epoch=args.steps, epochs=1, callbacks=[timer], verbose=0)
-            rates[name].append(timer.samples_per_s(cfg.batch_size))
-    # Ratios within a round, then their median: the shared machine's load drifts between rounds.
-    bare = np.array(rates["bare"])
-    ratio = {k: float(np.median(np.array(rates[k]) / bare)) for k in ("plain", "augmented")}
-    print(f"batch {cfg.batch_size}, {args.rounds} rounds of {args.steps} steps, medians: bare model.fit on arrays "
-          f"{np.median(bare):,.0f} samples/s; tf.data pipeline {np.median(rates['plain']):,.0f} (ratio "
-          f"{ratio['plain']:.3f}); with augmentation {np.median(rates['augmented']):,.0f} (ratio "
-          f"{ratio['augmented']:.3f}); target >= 0.95")
+                models[name].fit(pipelines[name], epochs=3, callbacks=[timers[name]], verbose=0)
+    epoch_s = {name: np.median(t.first) + np.median(t.rest) * (args.steps - 1) for name, t in timers.items()}
+    rate = {name: n / seconds for name, seconds in epoch_s.items()}
+    print(f"batch {cfg.batch_size}, {args.rounds} rounds x 2 timed epochs of {args.steps} steps (medians: first "
+          f"step / other steps, ms): " + "; ".join(
+              f"{name} {rate[name]:,.0f} samples/s ({np.median(t.first) * 1e3:.0f} / {np.median(t.rest) * 1e3:.1f})"
+              for name, t in timers.items()))
+    print(f"ratios to bare model.fit on arrays: tf.data pipeline {rate['plain'] / rate['bare']:.3f}, "
+          f"with augmentation {rate['augmented'] / rate['bare']:.3f} (target >= 0.95); "
+          f"augmented / plain pipeline {rate['augmented'] / rate['plain']:.3f}")
 
 
 if __name__ == "__main__":

@@ -139,6 +139,23 @@ def _normalise_stroke(work: np.ndarray) -> np.ndarray:
     return eroded if (eroded >= 128).sum() > 0.2 * binary.sum() else work
 
 
+def _rescale(image: np.ndarray, scale: float) -> np.ndarray:
+    """Resize by scale: bilinear when enlarging, area-averaged when shrinking."""
+    if scale >= 1:
+        return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    factor = int(1 / scale)
+    if factor >= 2:
+        # OpenCV averages areas 5x faster by a whole factor: pad with background to a multiple of it,
+        # shrink by it, then finish with the small remaining scale. Later steps crop the padding away.
+        image = cv2.copyMakeBorder(image, 0, -image.shape[0] % factor, 0, -image.shape[1] % factor,
+                                   cv2.BORDER_CONSTANT, value=0)
+        image = cv2.resize(image, (image.shape[1] // factor, image.shape[0] // factor), interpolation=cv2.INTER_AREA)
+        scale *= factor
+    height, width = image.shape
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def _bounding_box(ink: np.ndarray, level: int) -> tuple[int, int, int, int] | None:
     _, mask = cv2.threshold(ink, level - 1, 255, cv2.THRESH_BINARY)
     x, y, w, h = cv2.boundingRect(mask)
@@ -164,10 +181,7 @@ def to_model_input(image, normalise_stroke: bool = True) -> np.ndarray | None:
     crop = cv2.convertScaleAbs(ink[y : y + h, x : x + w], alpha=255.0 / (peak - background),
                                beta=-255.0 * background / (peak - background))
     # Working copy: longest side WORK_SIDE, padded so dilation has room.
-    scale = WORK_SIDE / max(w, h)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    work = cv2.copyMakeBorder(cv2.resize(crop, size, interpolation=interpolation), *(WORK_SIDE // 4,) * 4,
+    work = cv2.copyMakeBorder(_rescale(crop, WORK_SIDE / max(w, h)), *(WORK_SIDE // 4,) * 4,
                               cv2.BORDER_CONSTANT, value=0)
     if normalise_stroke:
         work = _normalise_stroke(work)

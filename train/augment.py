@@ -5,13 +5,15 @@ thickness; MNIST pen strokes do not. So part of each batch is re-inked from the
 digit's skeleton at a random width, every digit gets a random stroke-width change
 and a small affine jitter, half also an elastic distortion, and some 0s, 1s and 7s get
 the strokes many writers add (a slash through 0, a flag or base on 1, a bar across 7)
-that MNIST rarely shows. NumPy and OpenCV work on a whole batch per call, so the
-augmentation costs a fraction of the training step it runs beside.
+that MNIST rarely shows. Training augments all its digits in one call before each epoch,
+in compiled loops that make one pass per digit, on all cores.
 """
 
 import math
+import threading
 
 import cv2
+import numba
 import numpy as np
 
 from recognizer.contract import IMAGE_SIZE
@@ -70,51 +72,173 @@ def prepare_training_images(x: np.ndarray, y: np.ndarray, seed: int, styled_frac
     return x, thin(x > 127)
 
 
-# The batch lives as one "atlas": digits padded with a zero border and stacked vertically, so OpenCV
-# filters and resamples the whole batch in one call each. The border is wide enough that no filter
-# reaches the next digit, and every sample outside a digit's frame is clamped into its own border.
+# Each digit is worked on as a 32x32 tile: the 28x28 frame with a zero border wide enough for the
+# filters, and every sample outside the frame is clamped into that border. The per-pixel work runs in
+# numba-compiled loops, one pass per digit, spread over the cores; the randomness is drawn up front
+# with NumPy, so the result does not depend on how the digits are shared out.
 _PAD = 2
 _TILE = IMAGE_SIZE + 2 * _PAD
-_MAX_TILES = (2**15 - 1) // _TILE
-_GAUSS = cv2.getGaussianKernel(5, 0.8).astype(np.float32)
-_SQUARE = np.ones((3, 3), np.uint8)
-# Bicubic upsampling of a 4x4 grid to 28x28 is linear: one (784, 16) matrix.
+_GAUSS = cv2.getGaussianKernel(5, 0.8).astype(np.float32)[:, 0]
+# Bicubic upsampling from 4 to 28 samples is linear: a (28, 4) matrix U, so a grid G -> U @ G @ U.T.
 _UPSAMPLE = cv2.resize(np.eye(4, dtype=np.float32), (4, IMAGE_SIZE), interpolation=cv2.INTER_CUBIC)
-_UPSAMPLE_GRID = np.kron(_UPSAMPLE, _UPSAMPLE).T.copy()
-# Homogeneous (x, y, 1) of every output pixel, as columns.
-_PIXELS = np.stack([*np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE][::-1], np.ones((IMAGE_SIZE, IMAGE_SIZE))]
-                   ).reshape(3, -1).astype(np.float32)
+AS_WRITTEN, BOLDER, THINNER = range(3)
+_jit = numba.njit(cache=True, nogil=True, fastmath=True)
+# Numba's own thread pool rather than OpenMP: inside the tf.data pipeline it augmented an epoch in
+# about half the time (OpenMP's idle threads compete with TensorFlow's for the cores). It must not
+# be entered from two threads at once, hence the lock.
+numba.config.THREADING_LAYER = "workqueue"
+_RENDER_LOCK = threading.Lock()
 
 
-def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b, without BLAS."""
-    # OpenBLAS's threads spin for milliseconds after each call, on the cores the training step
-    # needs (measured: 15 ms of CPU per 0.3 ms product); these products are too small to gain from them.
-    return np.einsum("ik,kj->ij", a, b)
-
-
-def to_atlas(images: np.ndarray) -> np.ndarray:
-    """Digits (B, 28, 28) -> float32 atlas (B, 32, 32) with a zero border (reshape to (B*32, 32) for OpenCV)."""
-    atlas = np.zeros((len(images), _TILE, _TILE), np.float32)
+def to_atlas(images: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Digits (B, 28, 28) -> tiles (B, 32, 32) with a zero border."""
+    atlas = np.zeros((len(images), _TILE, _TILE), dtype)
     atlas[:, _PAD:-_PAD, _PAD:-_PAD] = images
     return atlas
 
 
-def reink(skeletons: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """Draw skeleton atlas tiles (B, 32, 32) back as smooth uniform strokes; higher gain = thicker."""
-    soft = cv2.sepFilter2D(skeletons.reshape(-1, _TILE), -1, _GAUSS, _GAUSS, borderType=cv2.BORDER_CONSTANT)
-    return np.minimum(soft.reshape(skeletons.shape) * gain[:, None, None], 1.0)
+def stroke_variants(images: np.ndarray) -> np.ndarray:
+    """uint8 digits (N, 28, 28) -> uint8 tiles (N, 3, 32, 32): as written, one pixel bolder, one thinner.
+
+    Computed once per training run, so a digit's stroke-width change is a blend, not a filtering.
+    """
+    atlas = to_atlas(images, np.uint8)
+    flat = atlas.reshape(-1, _TILE)  # tiles stacked: the zero border keeps a 3x3 filter inside each
+    bolder = cv2.dilate(flat, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    thinner = cv2.erode(flat, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.stack([atlas, bolder.reshape(atlas.shape), thinner.reshape(atlas.shape)], axis=1)
+
+
+@_jit
+def _reink_tile(skeleton, gain, kernel, tile):
+    """tile (32, 32) <- the 28x28 skeleton blurred by the separable kernel, times gain, capped at 1."""
+    rows = np.zeros((_TILE, _TILE), np.float32)
+    for i in range(IMAGE_SIZE):
+        for j in range(IMAGE_SIZE):
+            if skeleton[i, j]:
+                for t in range(5):
+                    rows[i + _PAD, j + t] += kernel[t]
+    for i in range(_TILE):
+        for j in range(_TILE):
+            total = np.float32(0)
+            for t in range(5):
+                if 0 <= i + t - 2 < _TILE:
+                    total += kernel[t] * rows[i + t - 2, j]
+            tile[i, j] = min(total * gain, np.float32(1))
+
+
+@_jit
+def _change_width_tile(tile, amount, out):
+    """out <- tile blended by |amount| towards its 3x3 dilation (amount > 0) or erosion (< 0)."""
+    weight = abs(amount)
+    for i in range(_TILE):
+        for j in range(_TILE):
+            extreme = tile[i, j]
+            for di in range(-1, 2):
+                for dj in range(-1, 2):
+                    y, x = i + di, j + dj
+                    value = tile[y, x] if 0 <= y < _TILE and 0 <= x < _TILE else np.float32(0)
+                    extreme = max(extreme, value) if amount > 0 else min(extreme, value)
+            out[i, j] = tile[i, j] + weight * (extreme - tile[i, j])
+
+
+@_jit
+def _blend_variants(variants, amount, out):
+    """The same as _change_width_tile on the digit as written, from its precomputed variants."""
+    toward = BOLDER if amount > 0 else THINNER
+    weight = abs(amount) / np.float32(255)
+    for i in range(_TILE):
+        for j in range(_TILE):
+            ink = np.float32(variants[AS_WRITTEN, i, j])
+            out[i, j] = ink / np.float32(255) + weight * (np.float32(variants[toward, i, j]) - ink)
+
+
+@_jit
+def _upsample_grid(grid, upsample, field):
+    """field (2, 28, 28) <- U @ grid[c] @ U.T for each of the grid's two channels (4x4 each)."""
+    half = np.empty((4, IMAGE_SIZE), np.float32)
+    for c in range(2):
+        for a in range(4):
+            for j in range(IMAGE_SIZE):
+                half[a, j] = (grid[c, a, 0] * upsample[j, 0] + grid[c, a, 1] * upsample[j, 1]
+                              + grid[c, a, 2] * upsample[j, 2] + grid[c, a, 3] * upsample[j, 3])
+        for i in range(IMAGE_SIZE):
+            for j in range(IMAGE_SIZE):
+                field[c, i, j] = (upsample[i, 0] * half[0, j] + upsample[i, 1] * half[1, j]
+                                  + upsample[i, 2] * half[2, j] + upsample[i, 3] * half[3, j])
+
+
+@_jit
+def _ink_box(tile):
+    """(top, bottom, left, right) of the tile's nonzero pixels; top > bottom for an empty tile."""
+    top, bottom, left, right = _TILE, -1, _TILE, -1
+    for i in range(_TILE):
+        for j in range(_TILE):
+            if tile[i, j] != 0:
+                top, bottom = min(top, i), max(bottom, i)
+                left, right = min(left, j), max(right, j)
+    return top, bottom, left, right
+
+
+@_jit
+def _warp_tile(tile, affine, field, out):
+    """out (28, 28) <- tile sampled bilinearly where the output->input affine map plus the field point."""
+    top, bottom, left, right = _ink_box(tile)
+    (a00, a01, a02), (a10, a11, a12) = affine[0], affine[1]
+    for i in range(IMAGE_SIZE):
+        row_x = a01 * np.float32(i) + a02 + np.float32(_PAD)
+        row_y = a11 * np.float32(i) + a12 + np.float32(_PAD)
+        for j in range(IMAGE_SIZE):
+            # Clamped into the tile, so every sample outside the frame reads the zero border.
+            x = min(max(row_x + a00 * np.float32(j) + field[0, i, j], np.float32(0)), np.float32(_TILE - 1))
+            y = min(max(row_y + a10 * np.float32(j) + field[1, i, j], np.float32(0)), np.float32(_TILE - 1))
+            x0, y0 = int(x), int(y)  # floor: both are >= 0
+            if x0 + 1 < left or x0 > right or y0 + 1 < top or y0 > bottom:
+                out[i, j] = 0  # all four neighbours lie outside the ink's box: background
+                continue
+            fx, fy = x - np.float32(x0), y - np.float32(y0)
+            x1, y1 = min(x0 + 1, _TILE - 1), min(y0 + 1, _TILE - 1)
+            upper = tile[y0, x0] + fx * (tile[y0, x1] - tile[y0, x0])
+            lower = tile[y1, x0] + fx * (tile[y1, x1] - tile[y1, x0])
+            out[i, j] = min(max(upper + fy * (lower - upper), np.float32(0)), np.float32(1))
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, parallel=True)
+def _render(variants, skeletons, use_reink, gain, amount, affine, grids, kernel, upsample, out):
+    """Each digit: its ink, or its re-inked skeleton, made bolder or thinner, then warped into out."""
+    for b in numba.prange(len(out)):
+        tile = np.empty((_TILE, _TILE), np.float32)
+        changed = np.empty((_TILE, _TILE), np.float32)
+        field = np.empty((2, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+        if use_reink[b]:
+            _reink_tile(skeletons[b], gain[b], kernel, tile)
+            _change_width_tile(tile, amount[b], changed)
+        else:
+            _blend_variants(variants[b], amount[b], changed)
+        _upsample_grid(grids[b], upsample, field)
+        _warp_tile(changed, affine[b], field, out[b])
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, parallel=True)
+def _change_width_batch(atlas, amount, out):
+    for b in numba.prange(len(atlas)):
+        _change_width_tile(atlas[b], amount[b], out[b])
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, parallel=True)
+def _warp_batch(atlas, affine, grids, upsample, out):
+    for b in numba.prange(len(atlas)):
+        field = np.empty((2, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+        _upsample_grid(grids[b], upsample, field)
+        _warp_tile(atlas[b], affine[b], field, out[b])
 
 
 def change_stroke_width(atlas: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """Thicken (amount > 0) or thin (< 0) each tile by that fraction of a one-pixel dilation or erosion."""
-    flat = atlas.reshape(-1, _TILE)
-    grown = cv2.dilate(flat, _SQUARE, borderType=cv2.BORDER_CONSTANT, borderValue=0).reshape(atlas.shape)
-    shrunk = cv2.erode(flat, _SQUARE, borderType=cv2.BORDER_CONSTANT, borderValue=0).reshape(atlas.shape)
-    change = np.where(amount[:, None, None] > 0, grown, shrunk)
-    change -= atlas
-    change *= np.abs(amount)[:, None, None]
-    return atlas + change
+    """Thicken (amount > 0) or thin (< 0) float32 tiles (B, 32, 32) by that fraction of a 3x3 dilation or erosion."""
+    out = np.empty_like(atlas, np.float32)
+    with _RENDER_LOCK:
+        _change_width_batch(atlas.astype(np.float32, copy=False), amount.astype(np.float32), out)
+    return out
 
 
 def random_affine(rng: np.random.Generator, n: int, strength: float = 1.0) -> np.ndarray:
@@ -137,60 +261,48 @@ def random_affine(rng: np.random.Generator, n: int, strength: float = 1.0) -> np
     return np.concatenate([inverse, offset], axis=2).astype(np.float32)
 
 
-def random_displacement(rng: np.random.Generator, n: int, displacement_px) -> np.ndarray:
-    """Smooth random displacement fields (n, 2, 28, 28) in (x, y): Gaussian on a 4x4 grid, bicubically upsampled.
-
-    As smooth as Simard et al.'s (2003) Gaussian-filtered field, at a fraction of the cost.
-    displacement_px: the grid's standard deviation, one for all or one per digit (0: no displacement).
-    """
+def random_grids(rng: np.random.Generator, n: int, displacement_px) -> np.ndarray:
+    """Random 4x4 grids (n, 2, 4, 4) of (x, y) displacements, Gaussian with this standard deviation in pixels
+    (one for all or one per digit; 0: none). Bicubically upsampled, a grid is a smooth elastic field, as smooth
+    as Simard et al.'s (2003) Gaussian-filtered one at a fraction of the cost."""
     sigma = np.broadcast_to(np.asarray(displacement_px, np.float32), (n,))
-    coarse = rng.standard_normal((n, 2 * 16), np.float32) * sigma[:, None]
-    return _matmul(coarse.reshape(2 * n, 16), _UPSAMPLE_GRID).reshape(n, 2, IMAGE_SIZE, IMAGE_SIZE)
+    return rng.standard_normal((n, 2, 4, 4), np.float32) * sigma[:, None, None, None]
 
 
-def warp(atlas: np.ndarray, affine: np.ndarray, displacement: np.ndarray | None = None) -> np.ndarray:
-    """Resample each atlas tile through its output->input affine map (B, 2, 3) plus a displacement field.
-
-    One bilinear resampling for the whole distortion; returns the digits (B, 28, 28).
-    """
+def warp(atlas: np.ndarray, affine: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
+    """Sample each float32 tile (B, 32, 32) through its output->input affine map (B, 2, 3) plus the elastic
+    field of its grid (B, 2, 4, 4), bilinearly, in one pass; returns the digits (B, 28, 28) in [0, 1]."""
     n = len(atlas)
-    if n > _MAX_TILES:  # cv2.remap takes at most 32767 rows
-        parts = [warp(atlas[i:i + _MAX_TILES], affine[i:i + _MAX_TILES],
-                      None if displacement is None else displacement[i:i + _MAX_TILES])
-                 for i in range(0, n, _MAX_TILES)]
-        return np.concatenate(parts)
-    source = _matmul(affine.reshape(2 * n, 3), _PIXELS).reshape(n, 2, IMAGE_SIZE, IMAGE_SIZE)  # where pixels read
-    if displacement is not None:
-        source = source + displacement
-    # Clamp into the digit's own border, then shift to its tile in the atlas.
-    np.clip(source, -_PAD, IMAGE_SIZE - 1 + _PAD, out=source)
-    map_x = source[:, 0] + _PAD
-    map_y = source[:, 1] + (_PAD + _TILE * np.arange(n, dtype=np.float32))[:, None, None]
-    out = cv2.remap(atlas.reshape(-1, _TILE), map_x.reshape(-1, IMAGE_SIZE), map_y.reshape(-1, IMAGE_SIZE),
-                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return out.reshape(n, IMAGE_SIZE, IMAGE_SIZE)
+    grids = np.zeros((n, 2, 4, 4), np.float32) if grids is None else grids.astype(np.float32, copy=False)
+    atlas, affine = atlas.astype(np.float32, copy=False), np.ascontiguousarray(affine, np.float32)
+    out = np.empty((n, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    with _RENDER_LOCK:
+        _warp_batch(atlas, affine, grids, _UPSAMPLE, out)
+    return out
 
 
 def elastic(images: np.ndarray, rng: np.random.Generator, displacement_px: float = 1.3) -> np.ndarray:
     """Elastic distortion alone (after Simard et al. 2003) of float digits (B, 28, 28)."""
     identity = np.broadcast_to(np.eye(2, 3, dtype=np.float32), (len(images), 2, 3))
-    return warp(to_atlas(images), identity, random_displacement(rng, len(images), displacement_px))
+    return warp(to_atlas(images), identity, random_grids(rng, len(images), displacement_px))
 
 
-def augment_batch(images: np.ndarray, skeletons: np.ndarray, rng: np.random.Generator,
+def augment_batch(variants: np.ndarray, skeletons: np.ndarray, rng: np.random.Generator,
                   strength: float = 1.0) -> np.ndarray:
-    """Augment float32 digits (B, 28, 28) in [0, 1], given their skeletons, with randomness from rng.
+    """Augment digits, given as their stroke_variants (B, 3, 32, 32) and skeletons, with randomness from rng.
 
-    strength in [0, 1] scales every probability and magnitude but the aspect jitter (0: that jitter only).
+    Returns float32 (B, 28, 28) in [0, 1]. strength in [0, 1] scales every probability and
+    magnitude but the aspect jitter (0: that jitter only). Training calls it once per epoch, on
+    every training digit.
     """
-    n = len(images)
-    atlas = to_atlas(images)
-    # Re-inked skeletons: the uniform strokes of a sketchpad, from thin to bold.
-    use_reink = rng.random(n) < 0.35 * strength
+    n = len(variants)
+    use_reink = rng.random(n) < 0.35 * strength  # the uniform strokes of a sketchpad, from thin to bold
     gain = rng.uniform(2.2, 6.0, n).astype(np.float32)
-    if use_reink.any():
-        atlas[use_reink] = reink(to_atlas(skeletons[use_reink]), gain[use_reink])
-    atlas = change_stroke_width(atlas, rng.uniform(-0.5 * strength, 1.0 * strength, n).astype(np.float32))
+    amount = rng.uniform(-0.5 * strength, 1.0 * strength, n).astype(np.float32)
     use_elastic = rng.random(n) < 0.5 * strength
-    displacement = random_displacement(rng, n, 1.3 * use_elastic)
-    return np.clip(warp(atlas, random_affine(rng, n, strength), displacement), 0.0, 1.0)
+    grids = random_grids(rng, n, 1.3 * use_elastic)
+    affine = random_affine(rng, n, strength)
+    out = np.empty((n, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    with _RENDER_LOCK:
+        _render(variants, skeletons, use_reink, gain, amount, affine, grids, _GAUSS, _UPSAMPLE, out)
+    return out

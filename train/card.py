@@ -59,7 +59,8 @@ Space's `recognizer/preprocess.py` does it for any sketchpad or image input.
 - recipe: Adam, peak learning rate {metrics['learning_rate']}, warm-up then cosine decay, batch
   {metrics['batch_size']}, {metrics['epochs']} epochs, best validation epoch ({metrics['best_epoch']}) kept;
   augmentation {'on' if metrics['augment'] else 'off'}: strokes re-inked from skeletons at random widths,
-  stroke-width changes, rotation, shear, scale and shifts, and writer strokes (slashed 0, flagged 1, crossed 7);
+  stroke-width changes, elastic distortion, rotation, shear, scale and shifts, and writer strokes (slashed 0,
+  flagged 1, crossed 7);
 - time: {metrics['train_seconds']:.0f} s on {metrics['cpu_count']} CPU cores; seed {metrics['seed']}.
 
 ## Results (MNIST test set)

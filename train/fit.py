@@ -2,13 +2,12 @@
 
 import sys
 
-import cv2
 import keras
 import numpy as np
 import tensorflow as tf
 
 from recognizer.contract import INPUT_SHAPE
-from train.augment import augment_batch, prepare_training_images
+from train.augment import augment_batch, prepare_training_images, stroke_variants
 from train.config import TrainConfig
 
 
@@ -47,36 +46,37 @@ def _shuffled_index_batches(n: int, batch_size: int, seed: int) -> tf.data.Datas
 
 def training_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, skeletons: np.ndarray | None = None,
                      strength: float = 1.0) -> tf.data.Dataset:
-    """Shuffled, batched training batches, augmented when skeletons are given, seeded from the config.
+    """One epoch of shuffled batches, augmented when skeletons are given, seeded from the config.
 
-    x and skeletons come from train.augment.prepare_training_images when augmenting. Batches are
-    gathered in the graph, as Keras does for arrays; a batch is augmented in one NumPy/OpenCV call,
-    in parallel with the training step.
+    x and skeletons come from train.augment.prepare_training_images when augmenting. Iterate it once
+    per epoch (as Keras does): each pass has a fresh order and, when augmenting, fresh augmentations.
     """
-    arrays = (to_float(x), y.astype(np.int32)) + (() if skeletons is None else (skeletons,))
-    data = tf.data.Dataset.from_tensors(arrays).repeat()  # held once, not copied into the graph
-    # One seed per batch for the augmentation: the same config gives the same epochs, whatever the threads do.
-    seeds = tf.data.Dataset.random(seed=cfg.seed + 1, rerandomize_each_iteration=True)
-    ds = tf.data.Dataset.zip(_shuffled_index_batches(len(x), cfg.batch_size, cfg.seed), data, seeds)
+    labels = y.astype(np.int32)
+    if skeletons is None:
+        epochs = tf.data.Dataset.from_tensors((to_float(x), labels))  # held once, not copied into the graph
+    else:
+        variants = stroke_variants(x)
 
-    def augment(images, skeletons, seed):
-        rng = np.random.default_rng(int(seed) % 2**63)
-        return augment_batch(images[..., 0], skeletons, rng, strength)[..., None]
+        def augment(seed):
+            return augment_batch(variants, skeletons, np.random.default_rng(int(seed) % 2**63), strength)[..., None]
 
-    def load(index, arrays, seed):
-        images, labels = tf.gather(arrays[0], index), tf.gather(arrays[1], index)
-        if skeletons is not None:
-            images = tf.numpy_function(augment, [images, tf.gather(arrays[2], index), seed], tf.float32,
-                                       stateful=False)
-            images = tf.ensure_shape(images, [None, *INPUT_SHAPE])
-        return images, labels
+        def epoch(seed, labels):
+            images = tf.numpy_function(augment, [seed], tf.float32, stateful=False)
+            return tf.ensure_shape(images, [len(x), *INPUT_SHAPE]), labels
 
-    if skeletons is not None:
-        # OpenCV's worker threads would only compete with the training step for the cores.
-        cv2.setNumThreads(1)
+        # The whole epoch is augmented in one call, on both cores, before its first step. Augmenting
+        # batch by batch beside the steps was measured slower on 2 cores: a third busy thread stalls
+        # the training step's two. One seed per epoch: the same config gives the same epochs.
+        seeds = tf.data.Dataset.random(seed=cfg.seed + 1, rerandomize_each_iteration=True).take(1)
+        epochs = tf.data.Dataset.zip(seeds, tf.data.Dataset.from_tensors(labels)).map(epoch)
+    index_batches = _shuffled_index_batches(len(x), cfg.batch_size, cfg.seed)
+
+    def batches(images, labels):  # gathered in the graph, as Keras does for arrays
+        return index_batches.map(lambda index: (tf.gather(images, index), tf.gather(labels, index)))
+
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False  # as Keras: nothing to gain here
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).with_options(options)
+    ds = epochs.flat_map(batches).with_options(options)
     steps = -(-len(x) // cfg.batch_size)  # known up front, so Keras need not run an epoch to find out
     return ds.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)
 
