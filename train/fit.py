@@ -64,7 +64,7 @@ def training_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, skeletons: 
             images = tf.numpy_function(augment, [seed], tf.float32, stateful=False)
             return tf.ensure_shape(images, [len(x), *INPUT_SHAPE]), labels
 
-        # The whole epoch is augmented in one call, on both cores, before its first step. Augmenting
+        # The whole epoch is augmented in one call, on all cores, before its first step. Augmenting
         # batch by batch beside the steps was measured slower on 2 cores: a third busy thread stalls
         # the training step's two. One seed per epoch: the same config gives the same epochs.
         seeds = tf.data.Dataset.random(seed=cfg.seed + 1, rerandomize_each_iteration=True).take(1)
