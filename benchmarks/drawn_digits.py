@@ -4,11 +4,13 @@ Each digit is skeletonised and re-inked at a random canvas size (400-800 px), st
 width (2-7%), digit size (35-80%) and position, as transparent RGBA or on white, sent
 as the sketchpad's composite or as its background. Never built from training digits.
 
-Three sets: the test digits as written; "other hands": the same digits slanted and
-elastically distorted, for writers unlike MNIST's; "writer strokes": test 0s, 1s and 7s
-with a slash, a flag or base, a crossbar. The last two use the training augmentation's
-own generators, so they flatter a model trained with it: read them as "does it cope at
-all", and the first set as the fair figure.
+Five sets: the test digits as written; "other hands": the same digits slanted and
+elastically distorted, for writers unlike MNIST's; "narrow hands": the same digits
+squeezed to 50-80% of their width; "writer strokes": test 0s, 1s and 7s with a slash, a
+flag or base, a crossbar; "stray mark": the digits as written plus one click of the brush
+elsewhere on the canvas. The middle three mimic what the training augmentation does
+(the first two use its own generators), so they flatter a model trained with it: read
+them as "does it cope at all", and the first set as the fair figure.
 
     python -m benchmarks.drawn_digits --model final_model.keras --n 3000
 """
@@ -27,6 +29,7 @@ from recognizer.preprocess import ink_map, to_model_input
 from train.augment import add_writer_strokes, elastic
 from train.data import load_idx_dir
 
+SETS = ("as written", "other hands", "narrow hands", "writer strokes", "stray mark")
 # (name, preprocessing, test-time rotations?): each row adds one step; the last is the app.
 PIPELINES = [
     ("plain resize to 28x28", lambda image: cv2.resize(ink_map(image), (IMAGE_SIZE, IMAGE_SIZE),
@@ -69,11 +72,42 @@ def other_hands(digits: np.ndarray, seed: int) -> np.ndarray:
     return (np.clip(distorted, 0, 1) * 255).astype(np.uint8)
 
 
+def narrow_hands(digits: np.ndarray, seed: int) -> np.ndarray:
+    """Test digits squeezed to 50-80% of their width: writers with a narrow hand."""
+    rng = np.random.default_rng(seed)
+    centre = (IMAGE_SIZE - 1) / 2
+    out = []
+    for digit in digits:
+        squeeze = rng.uniform(0.5, 0.8)
+        m = np.float32([[squeeze, 0, centre * (1 - squeeze)], [0, 1, 0]])
+        out.append(cv2.warpAffine(digit, m, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR))
+    return np.stack(out)
+
+
 def writer_strokes(digits: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Test 0s, 1s and 7s with a slash, a flag or base, or a crossbar."""
     rng = np.random.default_rng(seed)
     keep = np.isin(labels, (0, 1, 7))
     return np.stack([add_writer_strokes(d, int(y), rng) for d, y in zip(digits[keep], labels[keep])]), labels[keep]
+
+
+def with_stray_mark(drawings, seed: int):
+    """Each drawing with one click of the brush somewhere on the canvas away from the digit."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for image, style in drawings:
+        image, canvas = image.copy(), style.canvas
+        radius = max(1, round(style.stroke * canvas / 2))
+        ink = image[..., 3] > 0 if style.transparent else image[..., 0] < 255
+        rows, cols = np.nonzero(ink)
+        points = rng.integers(radius, canvas - radius, (100, 2))
+        # Clear of the digit's box by 1.5 stroke widths; a digit that fills the canvas gets a corner.
+        clear = ((points[:, 0] < cols.min() - 3 * radius) | (points[:, 0] > cols.max() + 3 * radius)
+                 | (points[:, 1] < rows.min() - 3 * radius) | (points[:, 1] > rows.max() + 3 * radius))
+        px, py = (int(v) for v in (points[clear.argmax()] if clear.any() else (radius, radius)))
+        cv2.circle(image, (px, py), radius, (20, 20, 20, 255) if style.transparent else (0, 0, 0, 255), -1, cv2.LINE_AA)
+        out.append((image, style))
+    return out
 
 
 def main(argv=None) -> None:
@@ -82,8 +116,10 @@ def main(argv=None) -> None:
     p.add_argument("--data-dir", type=Path, default=Path("../shared/data/mnist"), help="MNIST IDX folder")
     p.add_argument("--n", type=int, default=2000, help="number of test digits to re-draw per set")
     p.add_argument("--seed", type=int, default=1, help="seed for the digit sample and the styles")
-    p.add_argument("--sets", default="as written,other hands,writer strokes", help="comma-separated sets to run")
+    p.add_argument("--sets", default=",".join(SETS), help="comma-separated sets to run")
     args = p.parse_args(argv)
+    if unknown := set(args.sets.split(",")) - set(SETS):
+        p.error(f"unknown sets {sorted(unknown)}; choose from {', '.join(SETS)}")
 
     data = load_idx_dir(args.data_dir)
     model = load_model_file(args.model)
@@ -91,16 +127,21 @@ def main(argv=None) -> None:
     mnist = (predictor.probabilities(data.x_test[..., None].astype(np.float32) / 255).argmax(1) == data.y_test).mean()
     pick = np.random.default_rng(args.seed).choice(len(data.x_test), args.n, replace=False)
     digits, labels = data.x_test[pick], data.y_test[pick]
+
+    def drawn(set_digits, set_labels):
+        return redraw_set(set_digits, args.seed), set_labels
+
     sets = {
-        "as written": lambda: (digits, labels),
-        "other hands": lambda: (other_hands(digits, args.seed), labels),
-        "writer strokes": lambda: writer_strokes(digits, labels, args.seed),
+        "as written": lambda: drawn(digits, labels),
+        "other hands": lambda: drawn(other_hands(digits, args.seed), labels),
+        "narrow hands": lambda: drawn(narrow_hands(digits, args.seed), labels),
+        "writer strokes": lambda: drawn(*writer_strokes(digits, labels, args.seed)),
+        "stray mark": lambda: (with_stray_mark(redraw_set(digits, args.seed), args.seed), labels),
     }
     print(f"model {args.model}: MNIST test accuracy {mnist:.4f}; test digits re-drawn as sketchpad drawings "
           f"({os.cpu_count()} cores)")
     for set_name in args.sets.split(","):
-        set_digits, set_labels = sets[set_name]()
-        drawings = redraw_set(set_digits, args.seed)
+        drawings, set_labels = sets[set_name]()
         print(f"\n[{set_name}] {len(set_labels)} drawings")
         print(f"{'pipeline':38s} {'top-1':>6s}  " + " ".join(f"{d:>5d}" for d in range(10)))
         for name, pipeline, rotate in PIPELINES:

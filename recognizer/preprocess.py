@@ -21,6 +21,10 @@ TARGET_STROKE = 9.0
 INK_LEVEL = 0.25  # fraction of full ink that counts as ink for the bounding box
 MIN_CONTRAST = 40  # on 0..255: less than this between ink and background is an empty canvas
 MIN_INK_SIDE = 0.03  # a mark smaller than this fraction of the canvas is a speck, not a digit
+# A stray mark (a click, a dot) beside the digit would shrink the digit to make room for it. A part of
+# the ink is stray when it is small next to the largest part and far from the digit's other parts.
+STRAY_SIZE = 0.3  # longest side, as a share of the largest part's
+STRAY_GAP = 0.25  # distance from the digit's box, as a share of the box's longest side
 
 
 class InvalidImage(ValueError):
@@ -162,6 +166,27 @@ def _bounding_box(ink: np.ndarray, level: int) -> tuple[int, int, int, int] | No
     return None if w == 0 or h == 0 else (x, y, w, h)
 
 
+def _without_stray_marks(ink: np.ndarray, box: tuple[int, int, int, int], level: int) -> tuple[int, int, int, int]:
+    """The ink's bounding box with stray marks (small parts far from the digit) left out."""
+    x, y, w, h = box
+    _, mask = cv2.threshold(ink[y : y + h, x : x + w], level - 1, 255, cv2.THRESH_BINARY)
+    # Outer contours, one per 8-connected part: several times faster here than labelling the parts.
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if len(contours) <= 1:
+        return box
+    left, top, width, height = np.array([cv2.boundingRect(c) for c in contours]).T
+    right, bottom = left + width, top + height
+    side = np.maximum(width, height)
+    keep = side >= STRAY_SIZE * side.max()
+    while True:  # take in the small parts near the digit: dots and dashes of its own strokes
+        x0, y0, x1, y1 = left[keep].min(), top[keep].min(), right[keep].max(), bottom[keep].max()
+        gap = STRAY_GAP * max(x1 - x0, y1 - y0)
+        near = (left <= x1 + gap) & (right >= x0 - gap) & (top <= y1 + gap) & (bottom >= y0 - gap)
+        if (near <= keep).all():
+            return int(x + x0), int(y + y0), int(x1 - x0), int(y1 - y0)
+        keep |= near
+
+
 def to_model_input(image, normalise_stroke: bool = True) -> np.ndarray | None:
     """Sketchpad value or image -> (28, 28) float32 in [0, 1], white on black; None if blank."""
     ink = ink_map(image)
@@ -171,10 +196,11 @@ def to_model_input(image, normalise_stroke: bool = True) -> np.ndarray | None:
     peak = int(cv2.minMaxLoc(ink)[1])
     if peak - background < MIN_CONTRAST:
         return None
-    box = _bounding_box(ink, background + int((peak - background) * INK_LEVEL))
+    level = background + int((peak - background) * INK_LEVEL)
+    box = _bounding_box(ink, level)
     if box is None:
         return None
-    x, y, w, h = box
+    x, y, w, h = _without_stray_marks(ink, box, level)
     if max(w, h) < MIN_INK_SIDE * max(ink.shape):
         return None
     # Stretch ink to the full range so faint pencils and soft brushes look like MNIST ink.

@@ -2,6 +2,7 @@
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -95,6 +96,28 @@ def test_a_speck_is_not_a_digit():
     canvas = np.zeros((600, 600, 4), np.uint8)
     canvas[300:304, 300:304, 3] = 255
     assert to_model_input(canvas) is None
+
+
+@pytest.mark.parametrize("corner", [(30, 30), (570, 560), (40, 560)])
+def test_a_stray_dot_does_not_shrink_the_digit(mnist, corner):
+    style = Style(canvas=600, stroke=0.04, size=0.45, x=0.5, y=0.5, transparent=False)
+    drawing = render(mnist.x_test[4], style)
+    clean = to_model_input(drawing)
+    cv2.circle(drawing, corner, 12, (0, 0, 0, 255), -1)  # a click with the brush, far from the digit
+    np.testing.assert_allclose(to_model_input(drawing), clean, atol=1e-6)
+
+
+def test_a_digit_drawn_in_pieces_keeps_every_piece(mnist):
+    for index in range(20):
+        drawing = render(mnist.x_test[index], Style(canvas=600, stroke=0.03, size=0.6, transparent=False))
+        whole = to_model_input(drawing)
+        drawing[::40, :, :3] = 255  # gaps across every stroke, as a fast or faint pen leaves
+        drawing[1::40, :, :3] = 255
+        drawing[2::40, :, :3] = 255
+        pieces = to_model_input(drawing)
+        rows, cols = np.nonzero(pieces > 0.1)
+        whole_rows, whole_cols = np.nonzero(whole > 0.1)
+        assert abs(np.ptp(rows) - np.ptp(whole_rows)) <= 1 and abs(np.ptp(cols) - np.ptp(whole_cols)) <= 1, index
 
 
 def test_huge_inputs_are_downscaled_first():

@@ -12,7 +12,9 @@ from tests.conftest import MNIST_DIR, ROOT, offline_env
 from train.augment import (
     _GAUSS,
     _UPSAMPLE,
+    _hole_area,
     _render,
+    add_writer_strokes,
     augment_batch,
     change_stroke_width,
     prepare_training_images,
@@ -43,6 +45,16 @@ def test_short_training_run_learns_real_digits(tmp_path):
     for png in ("training_curves.png", "confusion_matrix.png"):
         assert (out / "reports" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "final_model.keras").stat().st_size > 100_000
+
+
+def test_slashed_zeros_keep_their_hole(mnist):
+    zeros = mnist.x_train[mnist.y_train == 0][:300]
+    rng = np.random.default_rng(0)
+    slashed = [(z, s) for z in zeros if not np.array_equal(s := add_writer_strokes(z, 0, rng), z)]
+    # Most 0s take a slash, but none is filled into a bar: that would teach "line = 0".
+    assert len(slashed) > 0.6 * len(zeros)
+    assert all(_hole_area(s) > 0 for _, s in slashed)
+    assert all((s >= z).all() and (s > z).sum() >= 5 for z, s in slashed)
 
 
 def test_augmented_batches_are_seeded_and_in_range(mnist):

@@ -26,6 +26,16 @@ def _stroke_width(digit: np.ndarray) -> float:
     return float(np.clip(ink.sum() / max(1, skeleton.sum()), 1.0, 4.0))
 
 
+def _hole_area(digit: np.ndarray) -> int:
+    """Background pixels that ink encloses (not 4-connected to the border)."""
+    background = np.pad((digit <= 127).astype(np.uint8), 1, constant_values=1)
+    _, labels = cv2.connectedComponents(background, connectivity=4)
+    return int((labels > 1).sum())  # label 1 is the padded border's component
+
+
+MIN_SLASHED_HOLE = 0.15  # a slashed 0 must keep this share of its hole (below it: a blob), or it stays as written
+
+
 def add_writer_strokes(digit: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
     """Add a stroke that some writers use (slashed 0, flagged or based 1, crossed 7)."""
     ys, xs = np.nonzero(digit > 127)
@@ -43,14 +53,23 @@ def add_writer_strokes(digit: np.ndarray, label: int, rng: np.random.Generator) 
     if label == 0:  # slash from upper right to lower left, often past the oval
         over = rng.uniform(-0.1, 0.2) * height
         line((x1 + over * 0.6, y0 - over), (x0 - over * 0.6, y1 + over))
+        # A slash through a narrow or bold 0 can fill its hole: that is a bar, not a 0, and its
+        # skeleton is a line. Teaching "line = 0" would blur 0 and 1, so such a 0 stays as written.
+        hole = _hole_area(digit)
+        if _hole_area(out) < MIN_SLASHED_HOLE * hole or hole == 0:
+            return digit
     elif label == 1:
         top = (xs[ys <= y0 + 1].mean(), y0)
         bottom = (xs[ys >= y1 - 1].mean(), y1)
         style = rng.integers(3)  # flag, base, both
         if style in (0, 2):
-            angle = math.radians(rng.uniform(15, 60))
+            # The flag leaves the top at an acute angle to the stem, down and to the left. Near a
+            # right angle it would be a 7's bar: the flags a 7 cannot have keep the two apart.
+            angle = math.radians(rng.uniform(25, 60))
             length = rng.uniform(0.25, 0.45) * height
-            line(top, (top[0] - length * math.cos(angle), top[1] + length * math.sin(angle)))
+            vx, vy = (bottom[0] - top[0]) / height, (bottom[1] - top[1]) / height
+            dx, dy = vx * math.cos(angle) - vy * math.sin(angle), vx * math.sin(angle) + vy * math.cos(angle)
+            line(top, (top[0] + length * dx, top[1] + length * dy))
         if style in (1, 2):
             half = rng.uniform(0.2, 0.35) * height
             line((bottom[0] - half, bottom[1]), (bottom[0] + half, bottom[1]))
