@@ -63,8 +63,8 @@ def add_writer_strokes(digit: np.ndarray, label: int, rng: np.random.Generator) 
         bottom = (xs[ys >= y1 - 1].mean(), y1)
         style = rng.integers(3)  # flag, base, both
         if style in (0, 2):
-            # The flag leaves the top at an acute angle to the stem, down and to the left. Near a
-            # right angle it would be a 7's bar: the flags a 7 cannot have keep the two apart.
+            # The flag leaves the top down and to the left, at an acute angle to the stem. Near a
+            # right angle to the stem it would be a 7's bar; steeper flags keep 1 and 7 apart.
             angle = math.radians(rng.uniform(25, 60))
             length = rng.uniform(0.25, 0.45) * height
             vx, vy = (bottom[0] - top[0]) / height, (bottom[1] - top[1]) / height
