@@ -166,14 +166,13 @@ def _bounding_box(ink: np.ndarray, level: int) -> tuple[int, int, int, int] | No
     return None if w == 0 or h == 0 else (x, y, w, h)
 
 
-def _without_stray_marks(ink: np.ndarray, box: tuple[int, int, int, int], level: int) -> tuple[int, int, int, int]:
-    """The ink's bounding box with stray marks (small parts far from the digit) left out."""
-    x, y, w, h = box
-    _, mask = cv2.threshold(ink[y : y + h, x : x + w], level - 1, 255, cv2.THRESH_BINARY)
+def _digit_box(ink: np.ndarray, level: int) -> tuple[int, int, int, int] | None:
+    """Bounding box of the ink at level, stray marks (small parts far from the digit) left out; None if none."""
+    _, mask = cv2.threshold(ink, level - 1, 255, cv2.THRESH_BINARY)
     # Outer contours, one per 8-connected part: several times faster here than labelling the parts.
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if len(contours) <= 1:
-        return box
+    if not contours:
+        return None
     left, top, width, height = np.array([cv2.boundingRect(c) for c in contours]).T
     right, bottom = left + width, top + height
     side = np.maximum(width, height)
@@ -183,7 +182,7 @@ def _without_stray_marks(ink: np.ndarray, box: tuple[int, int, int, int], level:
         gap = STRAY_GAP * max(x1 - x0, y1 - y0)
         near = (left <= x1 + gap) & (right >= x0 - gap) & (top <= y1 + gap) & (bottom >= y0 - gap)
         if (near <= keep).all():
-            return int(x + x0), int(y + y0), int(x1 - x0), int(y1 - y0)
+            return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
         keep |= near
 
 
@@ -196,11 +195,10 @@ def to_model_input(image, normalise_stroke: bool = True) -> np.ndarray | None:
     peak = int(cv2.minMaxLoc(ink)[1])
     if peak - background < MIN_CONTRAST:
         return None
-    level = background + int((peak - background) * INK_LEVEL)
-    box = _bounding_box(ink, level)
+    box = _digit_box(ink, background + int((peak - background) * INK_LEVEL))
     if box is None:
         return None
-    x, y, w, h = _without_stray_marks(ink, box, level)
+    x, y, w, h = box
     if max(w, h) < MIN_INK_SIDE * max(ink.shape):
         return None
     # Stretch ink to the full range so faint pencils and soft brushes look like MNIST ink.
