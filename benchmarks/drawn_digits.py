@@ -60,28 +60,26 @@ def evaluate(predictor: Predictor, drawings, labels, pipeline) -> tuple[float, n
     return float((predicted == labels).mean()), per_digit
 
 
+def _warp_each(digits: np.ndarray, maps) -> np.ndarray:
+    """Each 28x28 digit through its own 2x3 affine map, bilinearly."""
+    return np.stack([cv2.warpAffine(digit, np.float32(m), (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR)
+                     for digit, m in zip(digits, maps)])
+
+
 def other_hands(digits: np.ndarray, seed: int) -> np.ndarray:
     """Test digits slanted and elastically distorted: writers unlike MNIST's."""
     rng = np.random.default_rng(seed)
-    out = []
-    for digit in digits:
-        shear = rng.uniform(-0.35, 0.35)
-        m = np.float32([[1, shear, -shear * 14], [0, 1, 0]])
-        out.append(cv2.warpAffine(digit, m, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR))
-    distorted = elastic(np.stack(out).astype(np.float32) / 255, rng, displacement_px=1.5)
+    shears = rng.uniform(-0.35, 0.35, len(digits))
+    slanted = _warp_each(digits, [[[1, shear, -shear * 14], [0, 1, 0]] for shear in shears])
+    distorted = elastic(slanted.astype(np.float32) / 255, rng, displacement_px=1.5)
     return (np.clip(distorted, 0, 1) * 255).astype(np.uint8)
 
 
 def narrow_hands(digits: np.ndarray, seed: int) -> np.ndarray:
     """Test digits squeezed to 50-80% of their width: writers with a narrow hand."""
-    rng = np.random.default_rng(seed)
     centre = (IMAGE_SIZE - 1) / 2
-    out = []
-    for digit in digits:
-        squeeze = rng.uniform(0.5, 0.8)
-        m = np.float32([[squeeze, 0, centre * (1 - squeeze)], [0, 1, 0]])
-        out.append(cv2.warpAffine(digit, m, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR))
-    return np.stack(out)
+    squeezes = np.random.default_rng(seed).uniform(0.5, 0.8, len(digits))
+    return _warp_each(digits, [[[squeeze, 0, centre * (1 - squeeze)], [0, 1, 0]] for squeeze in squeezes])
 
 
 def writer_strokes(digits: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
