@@ -56,7 +56,7 @@ def add_writer_strokes(digit: np.ndarray, label: int, rng: np.random.Generator) 
         # A slash through a narrow or bold 0 can fill its hole: that is a bar, not a 0, and its
         # skeleton is a line. Teaching "line = 0" would blur 0 and 1, so such a 0 stays as written.
         hole = _hole_area(digit)
-        if _hole_area(out) < MIN_SLASHED_HOLE * hole or hole == 0:
+        if hole == 0 or _hole_area(out) < MIN_SLASHED_HOLE * hole:
             return digit
     elif label == 1:
         top = (xs[ys <= y0 + 1].mean(), y0)
