@@ -317,7 +317,7 @@ def augment_batch(variants: np.ndarray, skeletons: np.ndarray, rng: np.random.Ge
     n = len(variants)
     use_reink = rng.random(n) < 0.35 * strength  # the uniform strokes of a sketchpad, from thin to bold
     gain = rng.uniform(2.2, 6.0, n).astype(np.float32)
-    amount = rng.uniform(-0.5 * strength, 1.0 * strength, n).astype(np.float32)
+    amount = rng.uniform(-0.5 * strength, 0.5 * strength, n).astype(np.float32)
     use_elastic = rng.random(n) < 0.5 * strength
     grids = random_grids(rng, n, 1.3 * use_elastic)
     affine = random_affine(rng, n, strength)
