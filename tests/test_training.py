@@ -4,10 +4,12 @@ import json
 import subprocess
 import sys
 
+import cv2
 import numba
 import numpy as np
 import pytest
 
+from recognizer.preprocess import _stroke_width
 from tests.conftest import MNIST_DIR, ROOT, offline_env
 from train.augment import (
     _GAUSS,
@@ -94,6 +96,20 @@ def test_stroke_width_change_thickens_and_thins(mnist):
     ink = lambda amount: change_stroke_width(to_atlas(digits), np.full(4, amount, np.float32)).sum(axis=(1, 2))  # noqa: E731
     assert (ink(1.0) > 1.3 * ink(0.0)).all() and (ink(-0.5) < 0.9 * ink(0.0)).all()
     np.testing.assert_allclose(ink(0.0), digits.sum(axis=(1, 2)), rtol=1e-6)
+
+
+def _median_stroke_px(digits: np.ndarray) -> float:
+    """Median stroke width, in pixels, of float digits (B, 28, 28) in [0, 1], measured at 4x."""
+    big = [cv2.resize(d.astype(np.float32), (112, 112), interpolation=cv2.INTER_LINEAR) for d in digits]
+    return float(np.median([_stroke_width((b > 0.5).astype(np.uint8)) / 4 for b in big]))
+
+
+def test_augmented_strokes_are_about_as_wide_as_mnist_writes_them(mnist):
+    # The app brings drawn strokes to MNIST's width, so training spends nothing on blobs far bolder
+    # than that. Before the width change was centred, the median was 0.7 px bolder than MNIST's.
+    x, skeletons = prepare_training_images(mnist.x_train[:600], mnist.y_train[:600], 0, 0.5)
+    augmented = augment_batch(stroke_variants(x), skeletons, np.random.default_rng(0))
+    assert abs(_median_stroke_px(augmented) - _median_stroke_px(mnist.x_train[:600] / 255)) < 0.3
 
 
 def test_precomputed_stroke_variants_give_the_filtered_stroke_width(mnist):
