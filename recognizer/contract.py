@@ -16,3 +16,5 @@ def check_model_io(model) -> None:
         raise ValueError(
             f"model maps {in_shape} -> {out_shape}; expected {INPUT_SHAPE} -> ({NUM_CLASSES},)"
         )
+# The top label the app gives a drawing that is not a digit (a doodle, a letter, a scribble).
+NOT_A_DIGIT = "not a digit"
