@@ -188,7 +188,11 @@ def _digit_box(ink: np.ndarray, level: int) -> tuple[int, int, int, int] | None:
 
 def to_model_input(image, normalise_stroke: bool = True) -> np.ndarray | None:
     """Sketchpad value or image -> (28, 28) float32 in [0, 1], white on black; None if blank."""
-    ink = ink_map(image)
+    return ink_to_model_input(ink_map(image), normalise_stroke)
+
+
+def ink_to_model_input(ink: np.ndarray | None, normalise_stroke: bool = True) -> np.ndarray | None:
+    """An ink map (uint8, 255 = ink, as ink_map gives) -> (28, 28) float32 model input; None if blank."""
     if ink is None or ink.size == 0:
         return None
     background = int(np.median(_border(ink)))
