@@ -13,11 +13,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
+from gradio.components.label import LabelData  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from recognizer.hub import load_served_predictor  # noqa: E402
 from recognizer.predictor import ModelFileError, Predictor, label_value, preview  # noqa: E402
-from recognizer.preprocess import InvalidImage, to_model_input  # noqa: E402
+from recognizer.preprocess import InvalidImage  # noqa: E402
 from space_config import PROJECT_DIR, hub_settings  # noqa: E402
 
 log = logging.getLogger("digits")
@@ -29,6 +30,8 @@ QUEUE_SIZE = 64  # beyond this, visitors get "queue is full" at once instead of 
 # model works while Gradio handles uploads and streams (benchmarks/speed.py measures it).
 CONCURRENCY = 4
 MAX_PIXELS = 40_000_000  # PIL refuses to decode images over twice this (decompression bombs)
+# The label lists every alternative (all ten digits for one digit, over the API too); the page shows three.
+CSS = "#prediction .confidence-set:nth-child(n+4) {display: none}"
 CACHE_SECONDS = 30  # uploads and previews are deleted from Gradio's cache after this long
 
 
@@ -57,9 +60,20 @@ def served_predictor() -> Predictor:
     return load_served_predictor(hub_settings())
 
 
-def predict(image) -> dict[str, float]:
-    """Any drawing or image -> {digit: probability}; {} for a blank canvas."""
-    return served_predictor().predict(image)
+def predict(image) -> dict:
+    """Any drawing or image -> {"label": the reading, "confidences": [{"label", "confidence"}, ...]}, as /predict."""
+    return label_value(served_predictor().read(image))
+
+
+class ReadingLabel(gr.Label):
+    """gr.Label that shows a reading as given: its top label need not be its most probable entry."""
+
+    is_template = True  # the browser draws it with gr.Label's own component
+
+    def postprocess(self, value):
+        if isinstance(value, dict) and "label" in value:
+            return LabelData(**value)
+        return super().postprocess(value)
 
 
 def build_demo(predictor: Predictor) -> gr.Blocks:
@@ -80,12 +94,12 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
 
     def recognise(payload):
         try:
-            x = to_model_input(decode(payload))
+            reading = predictor.read(decode(payload))
         except InvalidImage as e:
             raise gr.Error(str(e)) from None
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
             raise gr.Error(f"Not a readable image ({type(e).__name__})") from None
-        return label_value(predictor.predict_input(x)), preview(x)
+        return label_value(reading), preview(reading.inputs[0] if reading.inputs else None)
 
     accuracy = f", {predictor.test_accuracy:.2%} on the MNIST test set" if predictor.test_accuracy else ""
     with gr.Blocks(title="Draw a digit", delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as demo:
@@ -99,7 +113,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
                 elem_id="sketchpad", height=440, scale=3, min_width=280,
             )
             with gr.Column(scale=2, min_width=220):
-                label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
+                label = ReadingLabel(label="Prediction", elem_id="prediction")
                 seen = gr.Image(label="What the model sees (28x28)", height=224, width=224, format="png",
                                 interactive=False, elem_id="model-input", buttons=[])
         sketchpad.change(recognise, sketchpad, [label, seen], api_name="predict", preprocess=False,
@@ -123,7 +137,7 @@ def main() -> int:
         return 1
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     demo = build_demo(predictor)
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY).launch(max_file_size=MAX_UPLOAD)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY).launch(max_file_size=MAX_UPLOAD, css=CSS)
     return 0
 
 

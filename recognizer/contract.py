@@ -18,3 +18,10 @@ def check_model_io(model) -> None:
         )
 # The top label the app gives a drawing that is not a digit (a doodle, a letter, a scribble).
 NOT_A_DIGIT = "not a digit"
+
+
+def check_gate_io(model) -> None:
+    """Raise ValueError unless the gate maps (N, 28, 28, 1) to one probability, P(not a digit)."""
+    in_shape, out_shape = tuple(model.input_shape)[1:], tuple(model.output_shape)[1:]
+    if in_shape != INPUT_SHAPE or out_shape != (1,):
+        raise ValueError(f"gate maps {in_shape} -> {out_shape}; expected {INPUT_SHAPE} -> (1,)")

@@ -1,6 +1,7 @@
 """Load a model file safely and predict digits from drawings."""
 
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -8,8 +9,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from recognizer.contract import CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, check_model_io
-from recognizer.preprocess import to_model_input
+from recognizer.contract import (CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NOT_A_DIGIT, NUM_CLASSES, check_gate_io,
+                                 check_model_io)
+from recognizer.preprocess import ink_map, ink_to_model_input, to_model_input
 
 
 class ModelFileError(Exception):
@@ -29,6 +31,9 @@ def load_model_file(path: Path) -> keras.Model:
     return model
 
 
+# The gate's output is P(not a digit), its last bias shifted at training time so that the threshold
+# calibrated on held-out drawings sits at 0.5: the file carries its own decision rule.
+GATE_DECISION = 0.5
 # Test-time averaging over small rotations of the preprocessed drawing: one batched model call.
 TTA_ANGLES = (0.0, -8.0, 8.0)
 
@@ -40,29 +45,79 @@ def rotations(x: np.ndarray, angles=TTA_ANGLES) -> np.ndarray:
                      for a in angles])[..., None]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the app makes of a drawing: the top label, the ranked alternatives, each part as the model saw it."""
+
+    label: str  # a digit, a number ("2026"), NOT_A_DIGIT, or EMPTY_MESSAGE for a blank canvas
+    alternatives: list  # (label, probability), the top label's first; for one part, all ten digits
+    inputs: list = field(default_factory=list)  # (28, 28) float32 model inputs, left to right
+
+    @property
+    def confidence(self) -> float:
+        return self.alternatives[0][1] if self.alternatives else 0.0
+
+
 class Predictor:
-    """A model compiled once into a graph and warmed up, so each call costs about a millisecond."""
+    """The digit reader (and the not-a-digit gate, when given) compiled into one graph and warmed up.
+
+    One call reads every part of a drawing: the digit model on each part and its test-time
+    rotations, the gate on each part, in one batch.
+    """
 
     def __init__(self, model: keras.Model, source: str = "local", test_accuracy: float | None = None,
-                 tta_angles=TTA_ANGLES):
+                 tta_angles=TTA_ANGLES, gate: keras.Model | None = None):
         check_model_io(model)
-        self.model, self.source, self.test_accuracy = model, source, test_accuracy
+        if gate is not None:
+            check_gate_io(gate)
+        self.model, self.source, self.test_accuracy, self.gate = model, source, test_accuracy, gate
         self.tta_angles = tta_angles
         self._forward = tf.function(
             lambda x: model(x, training=False),
             input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)],
         )
+        copies = len(tta_angles)
+
+        def read(batch):  # rotated copies, angle-major: the first part count rows are the parts as drawn
+            parts = tf.shape(batch)[0] // copies
+            digits = tf.reduce_mean(tf.reshape(model(batch, training=False), [copies, parts, NUM_CLASSES]), axis=0)
+            not_digit = gate(batch[:parts], training=False)[:, 0] if gate is not None else tf.zeros([parts])
+            return digits, not_digit
+
+        self._read = tf.function(read, input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)])
         self.predict_input(np.zeros(INPUT_SHAPE[:2], np.float32))  # trace now, not on the first visitor
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """(N, 28, 28, 1) float32 -> (N, 10) softmax probabilities."""
+        """(N, 28, 28, 1) float32 -> (N, 10) softmax probabilities of the digit model alone."""
         return self._forward(tf.convert_to_tensor(batch, tf.float32)).numpy()
+
+    def read_inputs(self, inputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Model inputs (28, 28) -> ((P, 10) digit probabilities averaged over rotations, (P,) P(not a digit))."""
+        batch = np.concatenate([rotations(x, self.tta_angles) for x in inputs], axis=0)
+        order = np.arange(len(batch)).reshape(len(inputs), len(self.tta_angles)).T.ravel()  # angle-major
+        digits, not_digit = self._read(tf.convert_to_tensor(batch[order], tf.float32))
+        return digits.numpy(), not_digit.numpy()
 
     def predict_input(self, x: np.ndarray | None) -> dict[str, float]:
         """A preprocessed (28, 28) input -> {digit: probability}; {} for None (blank)."""
         if x is None:
             return {}
-        return dict(zip(CLASS_NAMES, self.probabilities(rotations(x, self.tta_angles)).mean(axis=0).tolist()))
+        return dict(zip(CLASS_NAMES, self.read_inputs([x])[0][0].tolist()))
+
+    def read_ink(self, ink: np.ndarray | None) -> Reading:
+        """An ink map -> its Reading."""
+        x = ink_to_model_input(ink)
+        if x is None:
+            return Reading(EMPTY_MESSAGE, [])
+        digits, not_digit = self.read_inputs([x])
+        ranked = sorted(zip(CLASS_NAMES, digits[0].tolist()), key=lambda kv: kv[1], reverse=True)
+        if not_digit[0] > GATE_DECISION:
+            return Reading(NOT_A_DIGIT, [(NOT_A_DIGIT, float(not_digit[0])), *ranked], [x])
+        return Reading(ranked[0][0], ranked, [x])
+
+    def read(self, image) -> Reading:
+        """Any drawing or image -> its Reading (InvalidImage for what cannot be read as an image)."""
+        return self.read_ink(ink_map(image))
 
     def predict(self, image) -> dict[str, float]:
         """Any drawing or image -> {digit: probability} for all 10 digits; {} for a blank one."""
@@ -70,22 +125,13 @@ class Predictor:
 
 
 EMPTY_MESSAGE = "Draw a digit"
-# Below this top probability the drawing is reported as "not a digit?". Calibrated on held-out
-# re-drawn test digits and non-digit scribbles: benchmarks/calibrate_threshold.py.
-UNSURE_BELOW = 0.6
-TOP_K = 3
 PREVIEW_SCALE = 8
 
 
-def label_value(probabilities: dict[str, float]) -> dict[str, float] | str:
-    """What the label shows: the top digits, a prompt for a blank canvas, or a doubt."""
-    if not probabilities:
-        return EMPTY_MESSAGE
-    top = sorted(probabilities.items(), key=lambda kv: kv[1], reverse=True)[:TOP_K]
-    digit, confidence = top[0]
-    if confidence < UNSURE_BELOW:
-        return f"Not a digit? (best guess {digit}, {confidence:.0%})"
-    return dict(top)
+def label_value(reading: "Reading") -> dict:
+    """What /predict returns and the label shows: gr.Label's JSON, {"label": ..., "confidences": [...]}."""
+    return {"label": reading.label,
+            "confidences": [{"label": label, "confidence": p} for label, p in reading.alternatives]}
 
 
 def preview(x: np.ndarray | None) -> np.ndarray | None:
