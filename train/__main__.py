@@ -4,13 +4,56 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from train.config import TrainConfig, parse_args
 from train.data import DataError, load_mnist, split_validation
+
+
+def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
+    """The drawn sets beside MNIST: (pen digits or None, the gate's sets or None). CPU-heavy: before TensorFlow."""
+    from train.pen_data import OMNIGLOT_FILE, QUICKDRAW_FILE, pen_sets
+
+    pen = pen_sets(cfg.pen_data, cfg.pen_copies, cfg.pen_val_writers, cfg.seed, cfg.limit) if cfg.pen_data else None
+    if cfg.omniglot_data is None and cfg.quickdraw_data is None:
+        return pen, None
+    from train.gate import GATE_SIZES, draw_gate_sets
+
+    sizes = {k: min(v, cfg.limit) if cfg.limit else v for k, v in GATE_SIZES.items()}
+    gate_sets = draw_gate_sets(train_x, val_x, cfg.omniglot_data and cfg.omniglot_data / OMNIGLOT_FILE,
+                               cfg.quickdraw_data and cfg.quickdraw_data / QUICKDRAW_FILE, sizes, cfg.seed)
+    return pen, gate_sets
+
+
+def training_sets(cfg: TrainConfig, n_mnist: int, pen, gate_metrics) -> list[dict]:
+    """What the models were trained on, each set with its size and licence, for metrics.json and the card."""
+    from train.pen_data import LICENCES
+
+    source = str(cfg.data_dir) if cfg.data_dir else cfg.hub_dataset
+    sets = [{"name": "MNIST", "source": source, "samples": n_mnist, "licence": LICENCES["mnist"], "used_by": "digits, gate"}]
+    if pen is not None:
+        sets.append({"name": "UCI pen digits (pendigits-orig.tra)", "source": str(cfg.pen_data),
+                     "samples": len(pen.x_train) // cfg.pen_copies, "drawings": len(pen.x_train),
+                     "writers": pen.train_writers, "licence": LICENCES["pendigits"], "used_by": "digits, gate"})
+    if gate_metrics is not None:
+        if cfg.omniglot_data:
+            sets.append({"name": "Omniglot (train split)", "source": str(cfg.omniglot_data),
+                         "samples": gate_metrics["train_omniglot"], "licence": LICENCES["omniglot"], "used_by": "gate"})
+        if cfg.quickdraw_data:
+            sets.append({"name": "Quick, Draw! doodles", "source": str(cfg.quickdraw_data),
+                         "samples": gate_metrics["train_doodles"], "licence": LICENCES["quickdraw"], "used_by": "gate"})
+    return sets
 
 
 def run(cfg: TrainConfig) -> dict:
     """Train, evaluate and save as configured; return the metrics."""
     data = load_mnist(cfg.data_dir, cfg.hub_dataset)  # first: a data problem fails before TensorFlow loads
+    x, y = data.x_train, data.y_train
+    if cfg.limit:
+        x, y = x[: cfg.limit], y[: cfg.limit]
+    val_size = min(cfg.val_size, len(x) // 5)
+    train, val = split_validation(x, y, val_size, cfg.seed)
+    pen, gate_sets = draw_data(cfg, train[0], val[0])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
     import keras
     import tensorflow as tf
@@ -23,25 +66,42 @@ def run(cfg: TrainConfig) -> dict:
 
     keras.utils.set_random_seed(cfg.seed)  # Python, NumPy and TensorFlow
     tf.config.experimental.enable_op_determinism()
-    x, y = data.x_train, data.y_train
-    if cfg.limit:
-        x, y = x[: cfg.limit], y[: cfg.limit]
-    val_size = min(cfg.val_size, len(x) // 5)
-    train, val = split_validation(x, y, val_size, cfg.seed)
+    fit_train, fit_val = train, val
+    if pen is not None:  # pen digits join training; held-out pen writers join validation
+        fit_train = (np.concatenate([train[0], pen.x_train]), np.concatenate([train[1], pen.y_train]))
+        fit_val = (np.concatenate([val[0], pen.x_val]), np.concatenate([val[1], pen.y_val]))
     source = str(cfg.data_dir) if cfg.data_dir else cfg.hub_dataset
-    print(f"data: {source}: {len(train[0])} train, {len(val[0])} validation, {len(data.x_test)} test digits")
+    print(f"data: {source}: {len(train[0])} train, {len(val[0])} validation, {len(data.x_test)} test digits"
+          + (f"; pen digits: {len(pen.x_train)} drawings of {pen.train_writers} writers, "
+             f"{len(pen.x_val)} of {pen.val_writers} held-out writers" if pen is not None else ""))
 
     model = build_model()
     start = time.perf_counter()
-    history = fit(model, train, val, cfg)
+    history = fit(model, fit_train, fit_val, cfg)
     seconds = time.perf_counter() - start
 
     probabilities = model.predict(to_float(data.x_test), batch_size=1000, verbose=0)
     metrics = evaluate(probabilities, data.y_test)
+    if pen is not None and len(pen.x_val):
+        pen_predicted = model.predict(to_float(pen.x_val), batch_size=1000, verbose=0).argmax(1)
+        metrics["pen_val_accuracy"] = float((pen_predicted == pen.y_val).mean())
+    gate_metrics = None
+    if gate_sets is not None:
+        from train.gate import train_gate
+
+        start_gate = time.perf_counter()
+        empty = np.zeros((0, 28, 28), np.uint8)
+        gate, gate_metrics = train_gate(model, gate_sets, pen.x_train if pen else empty, pen.x_val if pen else empty,
+                                        cfg.gate_epochs, cfg.gate_refusal, cfg.seed)
+        gate_metrics["train_seconds"] = round(time.perf_counter() - start_gate, 1)
+        save_atomic(gate, cfg.gate_out)
+        gate_metrics["gate_sha256"] = file_sha256(cfg.gate_out)
+        metrics["gate"] = gate_metrics
     metrics.update(
         best_epoch=history.pop("best_epoch"), val_accuracy=max(history["val_accuracy"]),
         epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-        augment=cfg.augment, seed=cfg.seed, train_samples=len(train[0]), val_samples=len(val[0]),
+        augment=cfg.augment, seed=cfg.seed, train_samples=len(fit_train[0]), val_samples=len(fit_val[0]),
+        mnist_train_samples=len(train[0]), training_sets=training_sets(cfg, len(train[0]), pen, gate_metrics),
         train_seconds=round(seconds, 1), data_source=source, cpu_count=os.cpu_count(),
         tensorflow_version=tf.__version__, keras_version=keras.__version__,
         parameters=model.count_params(),
@@ -51,6 +111,9 @@ def run(cfg: TrainConfig) -> dict:
     write_report(metrics, history, cfg.report_dir)
     print(f"test accuracy {metrics['test_accuracy']:.4f} (best epoch {metrics['best_epoch']}, "
           f"{seconds:.0f} s); saved {cfg.model_out} and {cfg.report_dir}/")
+    if gate_metrics is not None:
+        print(f"gate: threshold {gate_metrics['threshold']:.3f}; held-out digits refused {gate_metrics['val_refused']}; "
+              f"non-digits answered {gate_metrics['val_answered']}; saved {cfg.gate_out}")
     return metrics
 
 

@@ -19,6 +19,14 @@ class TrainConfig:
     writer_strokes: float = 0.5  # share of training 0s, 1s and 7s given a slash, flag/base or bar
     calm_fraction: float = 0.25  # share of the epochs, at the end, with gentler augmentation
     calm_strength: float = 0.25
+    pen_data: Path | None = None  # folder with pendigits-orig.tra: real pen digits, drawn as sketchpad drawings
+    pen_copies: int = 3  # drawings of each training pen digit, each in its own random style
+    pen_val_writers: int = 4  # pen writers held out of training: validation and the gate's threshold
+    omniglot_data: Path | None = None  # folder with omniglot.npz: non-digits for the gate
+    quickdraw_data: Path | None = None  # folder with doodles_28x28.npz: non-digits for the gate
+    gate_epochs: int = 10
+    gate_refusal: float = 0.002  # share of held-out real digits the gate may refuse
+    gate_out: Path = Path("not_digit_gate.keras")
     seed: int = 42
     model_out: Path = Path("final_model.keras")
     report_dir: Path = Path("reports")
@@ -47,6 +55,19 @@ def parse_args(argv=None) -> TrainConfig:
                    help="share of the epochs, at the end, trained with gentler augmentation")
     p.add_argument("--calm-strength", type=float, default=d.calm_strength,
                    help="augmentation strength (0-1) in the calm epochs")
+    p.add_argument("--pen-data", type=Path, default=d.pen_data,
+                   help="folder with the UCI pen digits (pendigits-orig.tra): train on them too, drawn as sketchpad drawings")
+    p.add_argument("--pen-copies", type=int, default=d.pen_copies, help="drawings of each training pen digit")
+    p.add_argument("--pen-val-writers", type=int, default=d.pen_val_writers,
+                   help="pen writers held out of training, for validation and the gate's threshold")
+    p.add_argument("--omniglot-data", type=Path, default=d.omniglot_data,
+                   help="folder with omniglot.npz: handwritten non-digits for the not-a-digit gate")
+    p.add_argument("--quickdraw-data", type=Path, default=d.quickdraw_data,
+                   help="folder with doodles_28x28.npz: Quick, Draw! doodles for the not-a-digit gate")
+    p.add_argument("--gate-epochs", type=int, default=d.gate_epochs, help="training epochs of the not-a-digit gate")
+    p.add_argument("--gate-refusal", type=float, default=d.gate_refusal,
+                   help="share of held-out real digits the gate may call 'not a digit' (sets its threshold)")
+    p.add_argument("--gate-out", type=Path, default=d.gate_out, help="where to save the not-a-digit gate")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for every random source")
     p.add_argument("--model-out", type=Path, default=d.model_out, help="where to save the trained model")
     p.add_argument("--report-dir", type=Path, default=d.report_dir, help="folder for metrics.json and plots")
@@ -59,6 +80,10 @@ def parse_args(argv=None) -> TrainConfig:
         p.error("--epochs and --batch-size must be positive")
     if not (0 <= args.calm_fraction <= 1 and 0 <= args.calm_strength <= 1 and 0 <= args.writer_strokes <= 1):
         p.error("--calm-fraction, --calm-strength and --writer-strokes must be between 0 and 1")
+    if args.pen_copies < 1 or args.pen_val_writers < 0 or args.gate_epochs < 1:
+        p.error("--pen-copies and --gate-epochs must be positive, --pen-val-writers not negative")
+    if not 0 < args.gate_refusal < 1:
+        p.error("--gate-refusal must be between 0 and 1")
     if args.limit is not None and args.limit < 100:
         p.error("--limit must be at least 100 digits")
     names = {f.name for f in fields(TrainConfig)}

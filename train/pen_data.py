@@ -5,6 +5,9 @@ Loaders return strokes or bitmaps as they are; `drawn_inputs` turns strokes into
 """
 
 import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -135,18 +138,69 @@ def read_quickdraw(path: Path) -> Doodles:
     return Doodles(images.reshape(-1, 28, 28).astype(np.uint8), labels.astype(np.int64), [str(c) for c in categories])
 
 
-def drawn_inputs(items, render, seed: int) -> np.ndarray:
-    """Each item drawn in a random visitor style by render(item, style), then preprocessed: (N, 28, 28) uint8.
+DRAW_CHUNK = 1000  # items per task: the chunking, not the worker count, fixes each item's random style
 
-    A drawing that preprocessing finds blank comes out as zeros.
-    """
+
+def _draw_chunk(items, kind: str, seed_sequence) -> np.ndarray:
     from recognizer.preprocess import to_model_input
-    from recognizer.strokes import random_style
+    from recognizer.strokes import random_style, render_strokes
+    from train.skeleton import skeleton_strokes
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_sequence)
+    # Bitmaps are redrawn along their skeletons, as strokes (at 2x: four times cheaper than 4x, and
+    # the brush hides the difference), so every training drawing is inked the same way.
+    strokes = skeleton_strokes(np.asarray(items), upsample=2) if kind == "bitmap" else items
     out = np.zeros((len(items), 28, 28), np.uint8)
-    for i, item in enumerate(items):
-        x = to_model_input(render(item, random_style(rng)))
+    for i, item in enumerate(strokes):
+        if len(item) == 0:
+            continue
+        x = to_model_input(render_strokes(item, random_style(rng)))
         if x is not None:
             out[i] = np.round(x * 255)
     return out
+
+
+def drawn_inputs(items, kind: str, seed: int, workers: int | None = None) -> np.ndarray:
+    """Strokes (kind "strokes") or white-on-black bitmaps ("bitmap"), each drawn on a sketchpad canvas in
+    a random visitor style and preprocessed as the app does: (N, 28, 28) uint8; zeros where blank.
+
+    Runs on all cores; the result depends only on the items and the seed.
+    """
+    if kind not in ("strokes", "bitmap"):
+        raise ValueError(f"kind must be 'strokes' or 'bitmap', not {kind!r}")
+    chunks = [items[i: i + DRAW_CHUNK] for i in range(0, len(items), DRAW_CHUNK)]
+    seeds = np.random.SeedSequence(seed).spawn(len(chunks))
+    workers = min(workers or os.cpu_count() or 1, len(chunks))
+    if workers <= 1:
+        parts = [_draw_chunk(chunk, kind, s) for chunk, s in zip(chunks, seeds)]
+    else:
+        # spawn, not fork: the caller may already hold TensorFlow's threads
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_draw_chunk, chunks, [kind] * len(chunks), seeds))
+    return np.concatenate(parts) if parts else np.zeros((0, 28, 28), np.uint8)
+
+
+class PenSets(NamedTuple):
+    x_train: np.ndarray  # (N, 28, 28) uint8: each training writer's digit drawn `copies` times
+    y_train: np.ndarray
+    x_val: np.ndarray  # held-out writers' digits, drawn once: validation and the gate's threshold
+    y_val: np.ndarray
+    train_writers: int
+    val_writers: int
+
+
+def pen_sets(folder: Path, copies: int, val_writers: int, seed: int, limit: int | None = None) -> PenSets:
+    """The training file's writers split by writer: the last val_writers held out, the rest drawn copies times.
+
+    limit keeps only that many digits (of all writers, in file order) for quick runs.
+    """
+    digits = read_unipen(_checked(Path(folder) / PENDIGITS_TRAIN))[:limit]
+    writers = sorted({d.writer for d in digits})
+    held_out = set(writers[len(writers) - val_writers:]) if val_writers else set()
+    train = [d for d in digits if d.writer not in held_out]
+    val = [d for d in digits if d.writer in held_out]
+    x_train = drawn_inputs([d.strokes for d in train] * copies, "strokes", seed)
+    x_val = drawn_inputs([d.strokes for d in val], "strokes", seed + 1)
+    y_train = np.tile(np.array([d.label for d in train], np.int64), copies)
+    return PenSets(x_train, y_train, x_val, np.array([d.label for d in val], np.int64),
+                   len(writers) - len(held_out), len(held_out))

@@ -1,5 +1,6 @@
-"""Skeletons of binary digit images (NumPy only: used by training and benchmarks)."""
+"""Skeletons of binary digit images, and their strokes (used by training and benchmarks)."""
 
+import cv2
 import numpy as np
 
 
@@ -25,3 +26,29 @@ def thin(binary: np.ndarray) -> np.ndarray:
                 changed = True
         if not changed:
             return img[:, 1:-1, 1:-1].astype(bool)
+
+
+UPSAMPLE = 4  # skeletonise at 4x so strokes follow the pen, not the 28x28 pixel grid
+_FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))  # each 8-neighbour pair once
+
+
+def skeleton_strokes(images: np.ndarray, upsample: int = UPSAMPLE) -> list[list[np.ndarray]]:
+    """White-on-black bitmaps (N, H, W) uint8 -> per image, its skeleton as 2-point strokes (x, y, y down)."""
+    big = np.stack([cv2.resize(image, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_CUBIC)
+                    for image in images]) if len(images) else np.zeros((0, 1, 1), np.uint8)
+    out = []
+    for skeleton in thin(big > 127):
+        height, width = skeleton.shape
+        segments = []
+        for dy, dx in _FORWARD:
+            src = skeleton[: height - dy, max(0, -dx): width - max(0, dx)]
+            dst = skeleton[dy:, max(0, dx): width - max(0, -dx) if dx < 0 else width]
+            ys, xs = np.nonzero(src & dst)
+            xs = xs + max(0, -dx)
+            segments.append(np.stack([np.stack([xs, ys], -1), np.stack([xs + dx, ys + dy], -1)], 1))
+        pairs = np.concatenate(segments).astype(np.float32)
+        if not len(pairs):  # a lone dot, or nothing
+            ys, xs = np.nonzero(skeleton)
+            pairs = np.stack([np.stack([xs, ys], -1)] * 2, 1).astype(np.float32)
+        out.append(list(pairs))
+    return out

@@ -1,0 +1,151 @@
+"""Draw a digit: a Gradio Space that recognises handwritten digits as you draw them.
+
+Run locally with `python app.py`; on start-up it fetches the model from the Hub
+(HF_MODEL_REPO) and serves the bundled final_model.keras when it cannot.
+"""
+
+import functools
+import logging
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+from gradio.components.label import LabelData  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from recognizer.hub import load_served_predictor  # noqa: E402
+from recognizer.predictor import ModelFileError, Predictor, label_value, preview  # noqa: E402
+from recognizer.preprocess import InvalidImage  # noqa: E402
+from space_config import PROJECT_DIR, hub_settings  # noqa: E402
+
+log = logging.getLogger("digits")
+EXAMPLES = sorted(str(p) for p in (PROJECT_DIR / "examples").glob("*.png"))
+CANVAS = 400  # px; the brush is 5% of it, a stroke that survives the scale-down to 28x28
+MAX_UPLOAD = "2mb"
+QUEUE_SIZE = 64  # beyond this, visitors get "queue is full" at once instead of waiting forever
+# Predictions run in this many worker threads: TensorFlow and OpenCV release the GIL, so the
+# model works while Gradio handles uploads and streams (benchmarks/speed.py measures it).
+CONCURRENCY = 4
+MAX_PIXELS = 40_000_000  # PIL refuses to decode images over twice this (decompression bombs)
+# The label lists every alternative (all ten digits for one digit, over the API too); the page shows three.
+CSS = "#prediction .confidence-set:nth-child(n+4) {display: none}"
+CACHE_SECONDS = 30  # uploads and previews are deleted from Gradio's cache after this long
+
+
+# The sketchpad opens, and returns after "clear", on its image tool ("select the draw tool
+# to start"). Whenever neither brush nor eraser is active, pick the brush: people draw at once.
+SELECT_BRUSH_JS = """() => {
+  const ensureBrush = (root) => {
+    const brush = root.querySelector('button[aria-label="Brush"]');
+    const active = root.querySelector('button[aria-label="Brush"].highlight, button[aria-label="Erase"].highlight');
+    if (brush && !active) brush.click();
+  };
+  const watch = () => {
+    const root = document.querySelector('#sketchpad');
+    if (!root) { setTimeout(watch, 100); return; }
+    new MutationObserver(() => ensureBrush(root))
+      .observe(root, {subtree: true, childList: true, attributes: true, attributeFilter: ['class']});
+    ensureBrush(root);
+  };
+  watch();
+}"""
+
+
+@functools.cache
+def served_predictor() -> Predictor:
+    """The model this process serves, fetched once on first use."""
+    return load_served_predictor(hub_settings())
+
+
+def predict(image) -> dict:
+    """Any drawing or image -> {"label": the reading, "confidences": [{"label", "confidence"}, ...]}, as /predict."""
+    return label_value(served_predictor().read(image))
+
+from gradio.events import Dependency
+
+class ReadingLabel(gr.Label):
+    """gr.Label that shows a reading as given: its top label need not be its most probable entry."""
+
+    is_template = True  # the browser draws it with gr.Label's own component
+
+    def postprocess(self, value):
+        if isinstance(value, dict) and "label" in value:
+            return LabelData(**value)
+        return super().postprocess(value)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def build_demo(predictor: Predictor) -> gr.Blocks:
+    """The UI: sketchpad in, top-3 label and what the model sees out, examples below."""
+
+    def decode(payload):
+        # The event runs with preprocess=False and decodes here: Gradio's own decoding of a bad
+        # upload (a text file, a truncated PNG, a decompression bomb) fails with no reason given.
+        # Drawings send an upload id, API calls file references (both validated by Gradio's data
+        # model, so never an arbitrary server path); only the examples arrive decoded, as arrays.
+        if payload is None:
+            return None
+        parts = [payload.get("background"), payload.get("composite"), *(payload.get("layers") or [])] \
+            if isinstance(payload, dict) else [payload]
+        if any(isinstance(part, np.ndarray) for part in parts):
+            return payload
+        return sketchpad.preprocess(sketchpad.data_model.model_validate(payload))
+
+    def recognise(payload):
+        try:
+            reading = predictor.read(decode(payload))
+        except InvalidImage as e:
+            raise gr.Error(str(e)) from None
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+            raise gr.Error(f"Not a readable image ({type(e).__name__})") from None
+        return label_value(reading), preview(reading.inputs[0] if reading.inputs else None)
+
+    accuracy = f", {predictor.test_accuracy:.2%} on the MNIST test set" if predictor.test_accuracy else ""
+    with gr.Blocks(title="Draw a digit", delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as demo:
+        gr.Markdown("# Draw a digit\nDraw a digit from 0 to 9 with the mouse, a finger or a pen: "
+                    "the model reads it after every stroke.")
+        with gr.Row():
+            sketchpad = gr.Sketchpad(
+                label="Draw here", type="numpy", image_mode="RGBA", format="png",
+                canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False, transforms=(),
+                brush=gr.Brush(default_size=CANVAS // 20, colors=["#111111"], color_mode="fixed"),
+                elem_id="sketchpad", height=440, scale=3, min_width=280,
+            )
+            with gr.Column(scale=2, min_width=220):
+                label = ReadingLabel(label="Prediction", elem_id="prediction")
+                seen = gr.Image(label="What the model sees (28x28)", height=224, width=224, format="png",
+                                interactive=False, elem_id="model-input", buttons=[])
+        sketchpad.change(recognise, sketchpad, [label, seen], api_name="predict", preprocess=False,
+                         show_progress="hidden", trigger_mode="always_last")
+        with gr.Row():
+            gr.Examples(EXAMPLES, inputs=sketchpad, outputs=[label, seen], fn=recognise, run_on_click=True,
+                        preprocess=False, cache_examples=False, examples_per_page=len(EXAMPLES), api_name=False,
+                        label="Examples: real MNIST test digits, drawn as strokes")
+        gr.Markdown(f"Model: `{predictor.source}` (seed CNN{accuracy}).", elem_id="footer")
+        demo.load(None, js=SELECT_BRUSH_JS)
+    return demo
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    try:
+        predictor = served_predictor()
+    except ModelFileError as e:
+        log.error("cannot serve: the bundled model is unusable: %s", e)
+        return 1
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    demo = build_demo(predictor)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY).launch(max_file_size=MAX_UPLOAD, css=CSS)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
