@@ -18,6 +18,58 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def offline_env(tmp_path: Path, **extra) -> dict:
+    """An environment with no Hub: an empty HF_HOME, offline mode, and no token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_"))}
+    env.update(HF_HOME=str(tmp_path / "hf-home"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
+               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"),
+               GRADIO_ANALYTICS_ENABLED="False", TF_CPP_MIN_LOG_LEVEL="2")
+    env.update(extra)
+    return env
+
+
+class AppServer:
+    """`python app.py` on a free loopback port, stopped at the end."""
+
+    def __init__(self, env: dict, log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = log_path
+        env = dict(env, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(self.port))
+        self.env = env
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 90) -> float:
+        """Seconds until the server answers HTTP; raises RuntimeError, with its log, if it exits or times out."""
+        start_time = time.monotonic()
+        while time.monotonic() - start_time < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(self.url, timeout=1).status_code == 200:
+                    return time.monotonic() - start_time
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"app not ready in {timeout} s:\n{self.output()}")
+
+    def output(self) -> str:
+        """Everything the app has logged so far."""
+        self.log.flush()
+        return self.log_path.read_text()
+
+    def stop(self):
+        """Terminate the app, killing it if it does not exit within 10 s."""
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
 def start(module_or_script: str, **env) -> tuple[subprocess.Popen, str, float]:
     """Start `python app.py` or `python -m module` on a free port; return (process, url, seconds to ready)."""
     port = free_port()

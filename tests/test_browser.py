@@ -1,59 +1,31 @@
 """A real browser (Debian's chromium via playwright) draws on the sketchpad with the mouse."""
 
 import math
-import os
-import time
 from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import chromium_path, open_app, shown_label, stroke
 from tests.conftest import ARTIFACTS
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
 
 
 @pytest.fixture(scope="module")
 def page(app_server):
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run-tests.sh installs Debian's chromium")
+    if not Path(chromium_path()).exists():
+        pytest.fail(f"{chromium_path()} is missing: run-tests.sh installs Debian's chromium")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(app_server.url)
-        page.wait_for_selector("#sketchpad canvas", timeout=60_000)
-        # The app itself selects the brush on load: the test never picks a tool.
-        page.wait_for_selector('#sketchpad button[aria-label="Brush"].highlight', timeout=30_000)
+        # open_app waits for the brush the app selects on load: the test never picks a tool.
+        browser, page = open_app(p, app_server.url)
         yield page
         browser.close()
-
-
-def stroke(page, points):
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=5)
-    page.mouse.up()
 
 
 def canvas_centre(page):
     box = page.locator("#sketchpad canvas").first.bounding_box()
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def shown_label(page, expected: str, timeout_s: float = 15) -> str:
-    """The top label the page shows, once it equals `expected` or the time is up."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        lines = [line.strip() for line in page.locator("#prediction").inner_text().splitlines() if line.strip()]
-        label = lines[1] if len(lines) > 1 else ""  # lines[0] is the block's title, "Prediction"
-        if label == expected or time.monotonic() > deadline:
-            return label
-        page.wait_for_timeout(100)
 
 
 def clear(page):

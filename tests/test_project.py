@@ -1,6 +1,8 @@
-"""Project-level checks: Space front matter, pinned versions, workflows, nothing on import."""
+"""Project-level checks: Space front matter, README and docs, pinned versions, workflows, nothing on import."""
 
+import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,11 @@ def front_matter() -> dict:
     text = (ROOT / "README.md").read_text()
     assert text.startswith("---\n")
     return yaml.safe_load(text.split("---\n")[1])
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub and the Hub give a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
 def pinned(name: str) -> str:
@@ -35,6 +42,28 @@ def test_space_front_matter_matches_the_tested_gradio():
     assert str(meta["sdk_version"]) == pinned("gradio") == gradio.__version__
     assert meta["models"] == [DEFAULT_MODEL_REPO]
     assert len(meta["short_description"]) <= 60
+
+
+def test_readme_is_a_short_front_page_whose_picture_reaches_the_space():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme) < 10_000  # the Space's front page; the lab notebook lives in docs/
+    images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme)
+    assert images
+    uploaded = re.findall(r'--include "([^"]+)"', (ROOT / ".github" / "workflows" / "deploy-space.yml").read_text())
+    for image in images:
+        assert (ROOT / image).read_bytes().startswith(b"\x89PNG"), image
+        assert any(fnmatch.fnmatch(image, pattern) for pattern in uploaded), f"the Space deploy leaves out {image}"
+
+
+def test_links_between_readme_and_docs_resolve():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        for target, anchor in re.findall(r"\]\(([\w./-]*\.md)?(?:#([\w-]+))?\)", page.read_text()):
+            linked = (page.parent / target) if target else page
+            assert linked.exists(), f"{page.name} links to {target}"
+            if anchor:
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+                assert anchor in {heading_anchor(h) for h in headings}, f"{page.name} links to {target}#{anchor}"
 
 
 def test_requirements_are_pinned_to_what_is_installed():
