@@ -5,6 +5,7 @@ import logging
 import threading
 from pathlib import Path
 
+from recognizer.contract import check_gate_io
 from recognizer.predictor import ModelFileError, Predictor, load_model_file
 from space_config import HubSettings
 
@@ -27,8 +28,8 @@ class HubUnavailable(Exception):
 def download_model(settings: HubSettings) -> tuple[Path, str]:
     """hf_hub_download the model file (cache, HF_HUB_OFFLINE, HF_ENDPOINT, HF_TOKEN all apply).
 
-    Returns the local path and "repo@commit". The repo's metrics.json is fetched beside it
-    when it exists.
+    Returns the local path and "repo@commit". The repo's gate and metrics.json are fetched beside
+    it when they exist.
     """
     import httpx2
     from huggingface_hub import hf_hub_download
@@ -47,16 +48,17 @@ def download_model(settings: HubSettings) -> tuple[Path, str]:
         except failures as e:
             result["error"] = e
             return
-        try:
-            download(METRICS_FILENAME)  # lands beside the model; only the footer's accuracy needs it
-        except failures:
-            pass
+        for extra in (settings.gate_filename, METRICS_FILENAME):  # land beside the model, from the same commit
+            try:
+                download(extra)
+            except failures:
+                pass
 
     # A worker thread with a deadline: start-up is bounded whatever the network and retries do.
     worker = threading.Thread(target=fetch, name="hub-download", daemon=True)
     worker.start()
     worker.join(3 * settings.timeout_s)
-    if worker.is_alive() and "path" not in result:  # a slow metrics.json alone does not matter
+    if worker.is_alive() and "path" not in result:  # a slow gate or metrics.json alone does not matter
         raise HubUnavailable(f"no answer from the Hub within {3 * settings.timeout_s:.0f} s")
     if "error" in result:
         error = result["error"]
@@ -65,6 +67,18 @@ def download_model(settings: HubSettings) -> tuple[Path, str]:
     path = Path(result["path"])
     # Cached files live in .../snapshots/<commit>/<file>: name the exact revision served.
     return path, f"{settings.model_repo}@{path.parent.name[:7]}"
+
+
+def load_gate(model_dir: Path, settings: HubSettings):
+    """The gate beside the served model, else the bundled one, else None (every drawing read as digits)."""
+    for path in dict.fromkeys([model_dir / settings.gate_filename, settings.bundled_gate]):
+        if path.is_file():
+            try:
+                return load_model_file(path, check=check_gate_io), path
+            except ModelFileError as e:
+                log.warning("gate %s unusable: %s", path, e)
+    log.warning("no usable not-a-digit gate: every drawing is read as digits")
+    return None, None
 
 
 def load_served_predictor(settings: HubSettings) -> Predictor:
@@ -79,7 +93,8 @@ def load_served_predictor(settings: HubSettings) -> Predictor:
     except (HubUnavailable, ModelFileError) as e:
         log.warning("Hub model %s unavailable (%s); serving the bundled %s",
                     settings.model_repo, e, settings.bundled_model.name)
-        model, source = load_model_file(settings.bundled_model), f"bundled {settings.bundled_model.name}"
-        metrics = settings.bundled_metrics
-    log.info("serving model: %s", source)
-    return Predictor(model, source, read_test_accuracy(metrics))
+        path, model = settings.bundled_model, load_model_file(settings.bundled_model)
+        source, metrics = f"bundled {settings.bundled_model.name}", settings.bundled_metrics
+    gate, gate_path = load_gate(path.parent, settings)
+    log.info("serving model: %s; gate: %s", source, gate_path)
+    return Predictor(model, source, read_test_accuracy(metrics), gate=gate)

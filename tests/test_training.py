@@ -49,6 +49,51 @@ def test_short_training_run_learns_real_digits(tmp_path):
     assert (out / "final_model.keras").stat().st_size > 100_000
 
 
+def test_short_run_with_pen_digits_trains_the_digit_model_and_the_gate(tmp_path):
+    out, data = tmp_path / "run", MNIST_DIR.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "train", "--data-dir", str(MNIST_DIR), "--limit", "1000", "--epochs", "2",
+         "--pen-data", str(data / "pendigits"), "--pen-copies", "1", "--omniglot-data", str(data / "omniglot"),
+         "--quickdraw-data", str(data / "quickdraw"), "--gate-epochs", "2", "--model-out", str(out / "m.keras"),
+         "--gate-out", str(out / "gate.keras"), "--report-dir", str(out / "reports")],
+        cwd=ROOT, capture_output=True, text=True, env=offline_env(tmp_path), timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "reports" / "metrics.json").read_text())
+    sets = {s["name"].split(" (")[0]: s for s in metrics["training_sets"]}
+    # --limit 1000 keeps the first 1,000 pen digits; those of their last 4 writers are held out for validation
+    assert sets["UCI pen digits"]["samples"] + metrics["val_samples"] - 200 == 1000
+    assert sets["MNIST"]["samples"] == 800 and metrics["train_samples"] == 800 + sets["UCI pen digits"]["samples"]
+    assert all(s["licence"] for s in sets.values()) and {"Omniglot", "Quick, Draw! doodles"} <= set(sets)
+    assert metrics["pen_val_accuracy"] > 0.3  # 2 short epochs on 1,400 digits; chance is 0.1
+    gate = metrics["gate"]
+    assert gate["train_non_digits"] > 0 and gate["train_digits"] > 0 and 0 < gate["threshold"] < 1
+    # The threshold was set on held-out digits and folded in: at 0.5 it refuses about the target share.
+    assert gate["val_refused"]["pen_val"] <= 0.05 and gate["val_refused"]["mnist_val"] <= 0.05
+    assert "gate: threshold" in result.stdout
+
+    from recognizer.contract import check_gate_io
+    from recognizer.predictor import load_model_file
+
+    check_gate_io(load_model_file(out / "gate.keras", check=check_gate_io))
+
+
+def test_folded_threshold_moves_the_decision_to_one_half():
+    import keras
+
+    from train.gate import build_gate, fold_threshold
+
+    keras.utils.set_random_seed(0)
+    gate = build_gate()
+    x = np.random.default_rng(0).uniform(0, 1, (64, 28, 28, 1)).astype(np.float32)
+    before = gate.predict(x, verbose=0)[:, 0]
+    threshold = float(np.median(before))
+    fold_threshold(gate, threshold)
+    after = gate.predict(x, verbose=0)[:, 0]
+    np.testing.assert_array_equal(after > 0.5, before > threshold)
+    assert abs(np.median(after) - 0.5) < 1e-4
+
+
 def test_slashed_zeros_keep_their_hole(mnist):
     zeros = mnist.x_train[mnist.y_train == 0][:300]
     rng = np.random.default_rng(0)

@@ -1,0 +1,97 @@
+"""Writers and things the models never saw, drawn as sketchpad drawings and read as the app reads them.
+
+Digits: the 14 writers of the UCI pen digits' test file (never trained on) and MNIST test digits
+re-drawn as strokes: accuracy of the top label (strict: it must be the digit), per digit, and the
+share refused as "not a digit". Non-digits: Omniglot's test split, Quick, Draw! doodles of the
+categories the gate never trained on (drawn along their strokes' skeletons, and as scaled-up
+bitmaps) and random scribbles: the share answered with a digit or a number.
+
+    python -m benchmarks.real_writers [--model final_model.keras] [--gate not_digit_gate.keras]
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.drawings import redraw_set, render
+from recognizer.contract import NOT_A_DIGIT
+from recognizer.predictor import EMPTY_MESSAGE, Predictor, load_model_file
+from recognizer.strokes import random_style, render_bitmap, render_strokes
+from train.data import load_idx_dir
+from train.gate import HELD_OUT_CATEGORIES, scribble_strokes
+from train.pen_data import OMNIGLOT_FILE, PENDIGITS_TEST, QUICKDRAW_FILE, read_omniglot, read_quickdraw, read_unipen
+
+
+def labels_read(predictor: Predictor, drawings) -> list[str]:
+    """The app's top label for each drawing, sent as the sketchpad's composite."""
+    return [predictor.read({"background": None, "layers": [], "composite": image}).label for image in drawings]
+
+
+def digit_report(name: str, labels: list[str], truth: np.ndarray) -> dict:
+    """Print and return strict accuracy, refusals and per-digit accuracy of one digit set."""
+    labels = np.asarray(labels)
+    right = labels == truth.astype(str)
+    refused = labels == NOT_A_DIGIT
+    per_digit = [right[truth == d].mean() for d in range(10)]
+    print(f"{name:34s} {len(truth):6d} {right.mean():8.2%} {refused.mean():8.2%}  "
+          + " ".join(f"{a:5.1%}" for a in per_digit))
+    return {"accuracy": float(right.mean()), "refused": float(refused.mean()), "n": len(truth)}
+
+
+def non_digit_report(name: str, labels: list[str]) -> dict:
+    """Print and return the share of non-digits answered with a digit or a number."""
+    labels = np.asarray(labels)
+    answered = (labels != NOT_A_DIGIT) & (labels != EMPTY_MESSAGE)
+    print(f"{name:44s} {len(labels):6d} {answered.mean():9.2%}")
+    return {"answered": float(answered.mean()), "n": len(labels)}
+
+
+def styled(items, draw, seed: int) -> list[np.ndarray]:
+    """Each item drawn by draw(item, style) in a random visitor style, seeded."""
+    rng = np.random.default_rng(seed)
+    return [draw(item, random_style(rng)) for item in items]
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", type=Path, default=Path("final_model.keras"), help="digit model file")
+    p.add_argument("--gate", type=Path, default=Path("not_digit_gate.keras"), help="not-a-digit gate file ('' for none)")
+    p.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder with mnist/, pendigits/, omniglot/, quickdraw/")
+    p.add_argument("--n", type=int, default=2000, help="drawings per set (at most the set's size)")
+    p.add_argument("--seed", type=int, default=1, help="seed for the samples and the drawing styles")
+    args = p.parse_args(argv)
+    from recognizer.contract import check_gate_io
+
+    gate = load_model_file(args.gate, check=check_gate_io) if str(args.gate) else None
+    predictor = Predictor(load_model_file(args.model), str(args.model), gate=gate)
+    rng = np.random.default_rng(args.seed)
+    print(f"model {args.model}, gate {args.gate or 'none'}; seed {args.seed}; {os.cpu_count()} cores\n")
+
+    print(f"{'digits':34s} {'n':>6s} {'correct':>8s} {'refused':>8s}  " + " ".join(f"{d:>5d}" for d in range(10)))
+    pen = read_unipen(args.data / "pendigits" / PENDIGITS_TEST)
+    pen = [pen[i] for i in np.sort(rng.choice(len(pen), min(args.n, len(pen)), replace=False))]
+    digit_report("unseen pen writers (14)", labels_read(predictor, styled([d.strokes for d in pen], render_strokes, args.seed)),
+                 np.array([d.label for d in pen]))
+    mnist = load_idx_dir(args.data / "mnist")
+    pick = rng.choice(len(mnist.x_test), min(args.n, len(mnist.x_test)), replace=False)
+    digit_report("MNIST test digits, re-drawn", labels_read(predictor, [im for im, _ in redraw_set(mnist.x_test[pick], args.seed)]),
+                 mnist.y_test[pick])
+
+    print(f"\n{'not digits':44s} {'n':>6s} {'answered':>9s}")
+    omniglot = read_omniglot(args.data / "omniglot" / OMNIGLOT_FILE, "test")
+    non_digit_report("Omniglot test split", labels_read(predictor, styled(omniglot[: args.n], render_strokes, args.seed)))
+    doodles = read_quickdraw(args.data / "quickdraw" / QUICKDRAW_FILE)
+    unseen = np.flatnonzero(np.isin(np.asarray(doodles.categories)[doodles.labels], HELD_OUT_CATEGORIES))
+    unseen = np.sort(rng.choice(unseen, min(args.n, len(unseen)), replace=False))
+    name = f"Quick, Draw! unseen kinds ({len(HELD_OUT_CATEGORIES)})"
+    non_digit_report(f"{name}, strokes", labels_read(predictor, styled(doodles.images[unseen], render, args.seed)))
+    non_digit_report(f"{name}, bitmaps", labels_read(predictor, styled(doodles.images[unseen], render_bitmap, args.seed)))
+    scribble_rng = np.random.default_rng(10_000 + args.seed)  # training draws its scribbles from other seeds
+    scribbles = [scribble_strokes(scribble_rng) for _ in range(min(args.n, 1000))]
+    non_digit_report("random scribbles", labels_read(predictor, styled(scribbles, render_strokes, args.seed)))
+
+
+if __name__ == "__main__":
+    main()
