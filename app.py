@@ -17,8 +17,9 @@ from gradio.components.label import LabelData  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from recognizer.hub import load_served_predictor  # noqa: E402
-from recognizer.predictor import ModelFileError, Predictor, label_value, preview  # noqa: E402
+from recognizer.predictor import ModelFileError, Predictor  # noqa: E402
 from recognizer.preprocess import InvalidImage  # noqa: E402
+from recognizer.reading import label_value, preview  # noqa: E402
 from space_config import PROJECT_DIR, hub_settings  # noqa: E402
 
 log = logging.getLogger("digits")
@@ -31,7 +32,8 @@ QUEUE_SIZE = 64  # beyond this, visitors get "queue is full" at once instead of 
 CONCURRENCY = 4
 MAX_PIXELS = 40_000_000  # PIL refuses to decode images over twice this (decompression bombs)
 # The label lists every alternative (all ten digits for one digit, over the API too); the page shows three.
-CSS = "#prediction .confidence-set:nth-child(n+4) {display: none}"
+CSS = ("#prediction .confidence-set:nth-child(n+4) {display: none}\n"
+       "#model-input img {image-rendering: pixelated}")  # the preview comes at 28 px a digit: keep it sharp
 CACHE_SECONDS = 30  # uploads and previews are deleted from Gradio's cache after this long
 
 
@@ -99,7 +101,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
             raise gr.Error(str(e)) from None
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
             raise gr.Error(f"Not a readable image ({type(e).__name__})") from None
-        return label_value(reading), preview(reading.inputs[0] if reading.inputs else None)
+        return label_value(reading), preview(reading.inputs)
 
     accuracy = f", {predictor.test_accuracy:.2%} on the MNIST test set" if predictor.test_accuracy else ""
     with gr.Blocks(title="Draw a digit", delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as demo:

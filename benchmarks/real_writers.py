@@ -10,13 +10,14 @@ bitmaps) and random scribbles: the share answered with a digit or a number.
 """
 
 import argparse
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.drawings import redraw_set, render
-from recognizer.contract import NOT_A_DIGIT
+from recognizer.contract import NOT_A_DIGIT, check_gate_io
 from recognizer.predictor import EMPTY_MESSAGE, Predictor, load_model_file
 from recognizer.strokes import random_style, render_bitmap, render_strokes
 from train.data import load_idx_dir
@@ -61,8 +62,8 @@ def main(argv=None) -> None:
     p.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder with mnist/, pendigits/, omniglot/, quickdraw/")
     p.add_argument("--n", type=int, default=2000, help="drawings per set (at most the set's size)")
     p.add_argument("--seed", type=int, default=1, help="seed for the samples and the drawing styles")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here (the model card reads them)")
     args = p.parse_args(argv)
-    from recognizer.contract import check_gate_io
 
     gate = load_model_file(args.gate, check=check_gate_io) if str(args.gate) else None
     predictor = Predictor(load_model_file(args.model), str(args.model), gate=gate)
@@ -72,25 +73,29 @@ def main(argv=None) -> None:
     print(f"{'digits':34s} {'n':>6s} {'correct':>8s} {'refused':>8s}  " + " ".join(f"{d:>5d}" for d in range(10)))
     pen = read_unipen(args.data / "pendigits" / PENDIGITS_TEST)
     pen = [pen[i] for i in np.sort(rng.choice(len(pen), min(args.n, len(pen)), replace=False))]
-    digit_report("unseen pen writers (14)", labels_read(predictor, styled([d.strokes for d in pen], render_strokes, args.seed)),
+    report = {"model": str(args.model), "gate": str(args.gate), "seed": args.seed}
+    report["unseen_writers"] = digit_report("unseen pen writers (14)", labels_read(predictor, styled([d.strokes for d in pen], render_strokes, args.seed)),
                  np.array([d.label for d in pen]))
     mnist = load_idx_dir(args.data / "mnist")
     pick = rng.choice(len(mnist.x_test), min(args.n, len(mnist.x_test)), replace=False)
-    digit_report("MNIST test digits, re-drawn", labels_read(predictor, [im for im, _ in redraw_set(mnist.x_test[pick], args.seed)]),
+    report["mnist_redrawn"] = digit_report("MNIST test digits, re-drawn", labels_read(predictor, [im for im, _ in redraw_set(mnist.x_test[pick], args.seed)]),
                  mnist.y_test[pick])
 
     print(f"\n{'not digits':44s} {'n':>6s} {'answered':>9s}")
     omniglot = read_omniglot(args.data / "omniglot" / OMNIGLOT_FILE, "test")
-    non_digit_report("Omniglot test split", labels_read(predictor, styled(omniglot[: args.n], render_strokes, args.seed)))
+    report["omniglot"] = non_digit_report("Omniglot test split", labels_read(predictor, styled(omniglot[: args.n], render_strokes, args.seed)))
     doodles = read_quickdraw(args.data / "quickdraw" / QUICKDRAW_FILE)
     unseen = np.flatnonzero(np.isin(np.asarray(doodles.categories)[doodles.labels], HELD_OUT_CATEGORIES))
     unseen = np.sort(rng.choice(unseen, min(args.n, len(unseen)), replace=False))
     name = f"Quick, Draw! unseen kinds ({len(HELD_OUT_CATEGORIES)})"
-    non_digit_report(f"{name}, strokes", labels_read(predictor, styled(doodles.images[unseen], render, args.seed)))
-    non_digit_report(f"{name}, bitmaps", labels_read(predictor, styled(doodles.images[unseen], render_bitmap, args.seed)))
+    report["doodles_strokes"] = non_digit_report(f"{name}, strokes", labels_read(predictor, styled(doodles.images[unseen], render, args.seed)))
+    report["doodles_bitmaps"] = non_digit_report(f"{name}, bitmaps", labels_read(predictor, styled(doodles.images[unseen], render_bitmap, args.seed)))
     scribble_rng = np.random.default_rng(10_000 + args.seed)  # training draws its scribbles from other seeds
     scribbles = [scribble_strokes(scribble_rng) for _ in range(min(args.n, 1000))]
-    non_digit_report("random scribbles", labels_read(predictor, styled(scribbles, render_strokes, args.seed)))
+    report["scribbles"] = non_digit_report("random scribbles", labels_read(predictor, styled(scribbles, render_strokes, args.seed)))
+
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """Load a model file safely and predict digits from drawings."""
 
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -9,9 +8,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from recognizer.contract import (CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NOT_A_DIGIT, NUM_CLASSES, check_gate_io,
-                                 check_model_io)
+from recognizer.contract import CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, check_gate_io, check_model_io
 from recognizer.preprocess import ink_map, ink_to_model_input, to_model_input
+from recognizer.reading import Reading, decide
 
 
 class ModelFileError(Exception):
@@ -31,9 +30,6 @@ def load_model_file(path: Path, check=check_model_io) -> keras.Model:
     return model
 
 
-# The gate's output is P(not a digit), its last bias shifted at training time so that the threshold
-# calibrated on held-out drawings sits at 0.5: the file carries its own decision rule.
-GATE_DECISION = 0.5
 # Test-time averaging over small rotations of the preprocessed drawing: one batched model call.
 TTA_ANGLES = (0.0, -8.0, 8.0)
 
@@ -43,19 +39,6 @@ def rotations(x: np.ndarray, angles=TTA_ANGLES) -> np.ndarray:
     centre = ((IMAGE_SIZE - 1) / 2,) * 2
     return np.stack([x if a == 0 else cv2.warpAffine(x, cv2.getRotationMatrix2D(centre, a, 1.0), x.shape[::-1])
                      for a in angles])[..., None]
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the app makes of a drawing: the top label, the ranked alternatives, each part as the model saw it."""
-
-    label: str  # a digit, a number ("2026"), NOT_A_DIGIT, or EMPTY_MESSAGE for a blank canvas
-    alternatives: list  # (label, probability), the top label's first; for one part, all ten digits
-    inputs: list = field(default_factory=list)  # (28, 28) float32 model inputs, left to right
-
-    @property
-    def confidence(self) -> float:
-        return self.alternatives[0][1] if self.alternatives else 0.0
 
 
 class Predictor:
@@ -105,15 +88,12 @@ class Predictor:
         return dict(zip(CLASS_NAMES, self.read_inputs([x])[0][0].tolist()))
 
     def read_ink(self, ink: np.ndarray | None) -> Reading:
-        """An ink map -> its Reading."""
-        x = ink_to_model_input(ink)
-        if x is None:
-            return Reading(EMPTY_MESSAGE, [])
-        digits, not_digit = self.read_inputs([x])
-        ranked = sorted(zip(CLASS_NAMES, digits[0].tolist()), key=lambda kv: kv[1], reverse=True)
-        if not_digit[0] > GATE_DECISION:
-            return Reading(NOT_A_DIGIT, [(NOT_A_DIGIT, float(not_digit[0])), *ranked], [x])
-        return Reading(ranked[0][0], ranked, [x])
+        """An ink map -> its Reading: each digit's ink preprocessed, all of them read in one model call."""
+        parts = [] if ink is None else [ink]
+        inputs = [x for x in map(ink_to_model_input, parts) if x is not None]
+        if not inputs:
+            return decide(np.zeros((0, NUM_CLASSES)), np.zeros(0), [])
+        return decide(*self.read_inputs(inputs), inputs)
 
     def read(self, image) -> Reading:
         """Any drawing or image -> its Reading (InvalidImage for what cannot be read as an image)."""
@@ -122,21 +102,3 @@ class Predictor:
     def predict(self, image) -> dict[str, float]:
         """Any drawing or image -> {digit: probability} for all 10 digits; {} for a blank one."""
         return self.predict_input(to_model_input(image))
-
-
-EMPTY_MESSAGE = "Draw a digit"
-PREVIEW_SCALE = 8
-
-
-def label_value(reading: "Reading") -> dict:
-    """What /predict returns and the label shows: gr.Label's JSON, {"label": ..., "confidences": [...]}."""
-    return {"label": reading.label,
-            "confidences": [{"label": label, "confidence": p} for label, p in reading.alternatives]}
-
-
-def preview(x: np.ndarray | None) -> np.ndarray | None:
-    """The 28x28 model input, upscaled with nearest neighbour so a person can read it."""
-    if x is None:
-        return None
-    image = (x * 255).astype(np.uint8)
-    return image.repeat(PREVIEW_SCALE, axis=0).repeat(PREVIEW_SCALE, axis=1)

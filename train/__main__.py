@@ -85,6 +85,7 @@ def run(cfg: TrainConfig) -> dict:
     if pen is not None and len(pen.x_val):
         pen_predicted = model.predict(to_float(pen.x_val), batch_size=1000, verbose=0).argmax(1)
         metrics["pen_val_accuracy"] = float((pen_predicted == pen.y_val).mean())
+        metrics["pen_val_writers"] = pen.val_writers
     gate_metrics = None
     if gate_sets is not None:
         from train.gate import train_gate
@@ -127,7 +128,7 @@ def main(argv=None) -> int:
     if cfg.push:
         from train.push import run_push
 
-        return run_push(cfg.model_out, cfg.report_dir, cfg.repo_id, cfg.min_accuracy)
+        return run_push(cfg.model_out, cfg.report_dir, cfg.repo_id, cfg.min_accuracy, gate=cfg.gate_out)
     return 0
 
 

@@ -16,6 +16,8 @@ from space_config import hub_settings
 from train.card import model_card
 from train.evaluate import CONFUSION_PNG, CURVES_PNG, METRICS_JSON
 
+DRAWN_JSON = "real_writers.json"  # benchmarks.real_writers --json: the card's drawn-data figures
+
 
 class PushError(Exception):
     """The push cannot or must not happen; the message says why (never the token)."""
@@ -40,21 +42,38 @@ def read_metrics(model: Path, report_dir: Path) -> dict:
     return metrics
 
 
-def stage(model: Path, report_dir: Path, repo_id: str, min_accuracy: float, folder: Path) -> list[str]:
+def read_drawn_report(report_dir: Path) -> dict | None:
+    """benchmarks.real_writers' figures for the card, when its --json report lies in report_dir."""
+    try:
+        return json.loads((report_dir / DRAWN_JSON).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise PushError(f"{report_dir / DRAWN_JSON}: cannot read ({e})") from None
+
+
+def stage(model: Path, report_dir: Path, repo_id: str, min_accuracy: float, folder: Path,
+          gate: Path | None = None) -> list[str]:
     """Write exactly the files an upload sends into folder; refuse models under min_accuracy."""
     metrics = read_metrics(model, report_dir)
     if metrics["test_accuracy"] < min_accuracy:
         raise PushError(f"test accuracy {metrics['test_accuracy']:.4f} is under --min-accuracy {min_accuracy}: "
                         "not pushing")
+    gate = gate or model.parent / hub_settings().gate_filename
+    if "gate" in metrics and (not gate.is_file() or file_sha256(gate) != metrics["gate"]["gate_sha256"]):
+        raise PushError(f"{gate} is not the gate trained with {model}: pass the matching --gate")
+    drawn = read_drawn_report(report_dir)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(model, folder / hub_settings().model_filename)
-    for name in (METRICS_JSON, CURVES_PNG, CONFUSION_PNG):
+    if "gate" in metrics:
+        shutil.copyfile(gate, folder / hub_settings().gate_filename)
+    for name in (METRICS_JSON, CURVES_PNG, CONFUSION_PNG) + ((DRAWN_JSON,) if drawn else ()):
         shutil.copyfile(report_dir / name, folder / name)
-    (folder / "README.md").write_text(model_card(metrics, repo_id))
+    (folder / "README.md").write_text(model_card(metrics, repo_id, drawn))
     return sorted(p.name for p in folder.iterdir())
 
 
-def push(model: Path, report_dir: Path, repo_id: str, min_accuracy: float) -> str:
+def push(model: Path, report_dir: Path, repo_id: str, min_accuracy: float, gate: Path | None = None) -> str:
     """Create the repo if needed and upload everything in one commit; return the commit URL."""
     import httpx2
     from huggingface_hub import HfApi, get_token
@@ -64,7 +83,7 @@ def push(model: Path, report_dir: Path, repo_id: str, min_accuracy: float) -> st
     if not token:
         raise PushError("no Hugging Face token: set HF_TOKEN (a write token) or run `hf auth login`")
     with tempfile.TemporaryDirectory() as tmp:
-        files = stage(model, report_dir, repo_id, min_accuracy, Path(tmp))
+        files = stage(model, report_dir, repo_id, min_accuracy, Path(tmp), gate)
         api = HfApi(token=token)
         try:
             api.create_repo(repo_id, repo_type="model", exist_ok=True)
@@ -77,15 +96,15 @@ def push(model: Path, report_dir: Path, repo_id: str, min_accuracy: float) -> st
 
 
 def run_push(model: Path, report_dir: Path, repo_id: str | None, min_accuracy: float,
-             dry_run: Path | None = None) -> int:
+             dry_run: Path | None = None, gate: Path | None = None) -> int:
     """Push (or stage with dry_run); print one line; return the process exit code."""
     repo_id = repo_id or hub_settings().model_repo
     try:
         if dry_run is not None:
-            files = stage(model, report_dir, repo_id, min_accuracy, dry_run)
+            files = stage(model, report_dir, repo_id, min_accuracy, dry_run, gate)
             print(f"dry run: {len(files)} files for {repo_id} in {dry_run}: {', '.join(files)}")
         else:
-            print(f"pushed {model} to {repo_id}: {push(model, report_dir, repo_id, min_accuracy)}")
+            print(f"pushed {model} to {repo_id}: {push(model, report_dir, repo_id, min_accuracy, gate)}")
     except PushError as e:
         print(f"push failed: {e}", file=sys.stderr)
         return 1
@@ -96,12 +115,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.push", description=__doc__.splitlines()[0])
     p.add_argument("--repo-id", default=None, help="model repo (default: HF_MODEL_REPO or space_config's)")
     p.add_argument("--model", type=Path, default=Path("final_model.keras"), help="model file to push")
+    p.add_argument("--gate", type=Path, default=None,
+                   help="the not-a-digit gate trained with the model (default: not_digit_gate.keras beside it)")
     p.add_argument("--report-dir", type=Path, default=Path("reports"), help="folder with metrics.json and plots")
     p.add_argument("--min-accuracy", type=float, default=0.99, help="refuse models under this test accuracy")
     p.add_argument("--dry-run", type=Path, metavar="DIR", default=None,
                    help="write the files an upload would send into DIR and send nothing")
     args = p.parse_args(argv)
-    return run_push(args.model, args.report_dir, args.repo_id, args.min_accuracy, args.dry_run)
+    return run_push(args.model, args.report_dir, args.repo_id, args.min_accuracy, args.dry_run, args.gate)
 
 
 if __name__ == "__main__":

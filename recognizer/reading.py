@@ -1,0 +1,71 @@
+"""From the models' outputs for each part of a drawing to what the app says: a digit, a number, or not a digit."""
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recognizer.contract import CLASS_NAMES, NOT_A_DIGIT
+
+EMPTY_MESSAGE = "Draw a digit"
+# The gate's output is P(not a digit), its last bias shifted at training time so that the threshold
+# calibrated on held-out drawings sits at 0.5: the file carries its own decision rule.
+GATE_DECISION = 0.5
+NUMBER_ALTERNATIVES = 5  # readings of a number listed: the top one and the next most likely
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the app makes of a drawing: the top label, the ranked alternatives, each part as the model saw it."""
+
+    label: str  # a digit, a number ("2026"), NOT_A_DIGIT, or EMPTY_MESSAGE for a blank canvas
+    alternatives: list  # (label, probability), the top label's first; for one part, all ten digits
+    inputs: list = field(default_factory=list)  # (28, 28) float32 model inputs, left to right
+
+    @property
+    def confidence(self) -> float:
+        return self.alternatives[0][1] if self.alternatives else 0.0
+
+
+def top_numbers(digits: np.ndarray, k: int = NUMBER_ALTERNATIVES) -> list[tuple[str, float]]:
+    """The k most likely strings for parts with these (P, 10) digit probabilities, by product (a beam search)."""
+    beam = [(1.0, "")]
+    for probabilities in digits:
+        candidates = ((p * float(q), text + CLASS_NAMES[d]) for p, text in beam for d, q in enumerate(probabilities))
+        beam = heapq.nlargest(k, candidates, key=lambda c: c[0])
+    return [(text, p) for p, text in beam]
+
+
+def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list) -> Reading:
+    """The reading of a drawing from its parts' digit probabilities (P, 10) and P(not a digit) (P,).
+
+    One part reads as one digit, with all ten probabilities; several parts as a number. A drawing
+    is not a digit when the gate refuses any of its parts: a doodle split into pieces is no number.
+    """
+    if not inputs:
+        return Reading(EMPTY_MESSAGE, [], [])
+    if len(inputs) == 1:
+        ranked = sorted(zip(CLASS_NAMES, digits[0].tolist()), key=lambda kv: kv[1], reverse=True)
+    else:
+        ranked = top_numbers(digits)
+    if (not_digit > GATE_DECISION).any():
+        return Reading(NOT_A_DIGIT, [(NOT_A_DIGIT, float(not_digit.max())), *ranked], inputs)
+    return Reading(ranked[0][0], ranked, inputs)
+
+
+def label_value(reading: Reading) -> dict:
+    """What /predict returns and the label shows: gr.Label's JSON, {"label": ..., "confidences": [...]}."""
+    return {"label": reading.label,
+            "confidences": [{"label": label, "confidence": p} for label, p in reading.alternatives]}
+
+
+def preview(inputs: list) -> np.ndarray | None:
+    """The parts as the model sees them, side by side at 28x28 each, a dark grey bar between two parts.
+
+    Sent at their own size: the page scales it up with sharp pixels, so the reply stays a few hundred bytes.
+    """
+    if not inputs:
+        return None
+    bar = np.full((inputs[0].shape[0], 2), 64, np.uint8)
+    tiles = [part for x in inputs for part in (bar, (x * 255).astype(np.uint8))][1:]
+    return np.hstack(tiles)
