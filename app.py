@@ -13,13 +13,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
-from gradio.components.label import LabelData  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from recognizer.hub import load_served_predictor  # noqa: E402
 from recognizer.predictor import ModelFileError, Predictor  # noqa: E402
 from recognizer.preprocess import InvalidImage  # noqa: E402
-from recognizer.reading import label_value, preview  # noqa: E402
+from recognizer.reading import label_json, label_value, preview  # noqa: E402
 from space_config import PROJECT_DIR, hub_settings  # noqa: E402
 
 log = logging.getLogger("digits")
@@ -64,18 +63,7 @@ def served_predictor() -> Predictor:
 
 def predict(image) -> dict:
     """Any drawing or image -> {"label": the reading, "confidences": [{"label", "confidence"}, ...]}, as /predict."""
-    return label_value(served_predictor().read(image))
-
-
-class ReadingLabel(gr.Label):
-    """gr.Label that shows a reading as given: its top label need not be its most probable entry."""
-
-    is_template = True  # the browser draws it with gr.Label's own component
-
-    def postprocess(self, value):
-        if isinstance(value, dict) and "label" in value:
-            return LabelData(**value)
-        return super().postprocess(value)
+    return label_json(served_predictor().read(image))
 
 
 def build_demo(predictor: Predictor) -> gr.Blocks:
@@ -115,7 +103,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
                 elem_id="sketchpad", height=440, scale=3, min_width=280,
             )
             with gr.Column(scale=2, min_width=220):
-                label = ReadingLabel(label="Prediction", elem_id="prediction")
+                label = gr.Label(label="Prediction", elem_id="prediction")
                 seen = gr.Image(label="What the model sees (28x28)", height=224, width=224, format="png",
                                 interactive=False, elem_id="model-input", buttons=[])
         sketchpad.change(recognise, sketchpad, [label, seen], api_name="predict", preprocess=False,

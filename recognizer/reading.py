@@ -48,13 +48,20 @@ def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list) -> Reading:
         ranked = sorted(zip(CLASS_NAMES, digits[0].tolist()), key=lambda kv: kv[1], reverse=True)
     else:
         ranked = top_numbers(digits)
-    if (not_digit > GATE_DECISION).any():
-        return Reading(NOT_A_DIGIT, [(NOT_A_DIGIT, float(not_digit.max())), *ranked], inputs)
+    refusal = float(not_digit.max())
+    if refusal > GATE_DECISION:
+        # P(digit d) = P(a digit) x P(d | a digit): below P(not a digit), which is over one half
+        return Reading(NOT_A_DIGIT, [(NOT_A_DIGIT, refusal), *((text, p * (1 - refusal)) for text, p in ranked)], inputs)
     return Reading(ranked[0][0], ranked, inputs)
 
 
-def label_value(reading: Reading) -> dict:
-    """What /predict returns and the label shows: gr.Label's JSON, {"label": ..., "confidences": [...]}."""
+def label_value(reading: Reading) -> dict[str, float] | str:
+    """What gr.Label gets: {label: probability}, the reading's label the most probable; the prompt when blank."""
+    return dict(reading.alternatives) if reading.alternatives else reading.label
+
+
+def label_json(reading: Reading) -> dict:
+    """What /predict returns for the label: {"label": ..., "confidences": [{"label", "confidence"}, ...]}."""
     return {"label": reading.label,
             "confidences": [{"label": label, "confidence": p} for label, p in reading.alternatives]}
 
