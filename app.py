@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from recognizer.hub import load_served_predictor  # noqa: E402
+from recognizer.contract import NOT_A_DIGIT  # noqa: E402
 from recognizer.predictor import ModelFileError, Predictor  # noqa: E402
 from recognizer.preprocess import InvalidImage  # noqa: E402
 from recognizer.reading import label_json, label_value, preview  # noqa: E402
@@ -23,7 +24,8 @@ from space_config import PROJECT_DIR, hub_settings  # noqa: E402
 
 log = logging.getLogger("digits")
 EXAMPLES = sorted(str(p) for p in (PROJECT_DIR / "examples").glob("*.png"))
-CANVAS = 400  # px; the brush is 5% of it, a stroke that survives the scale-down to 28x28
+# Wider than tall, for numbers; on a phone it shrinks to the screen's width and stays usable.
+CANVAS = (720, 360)  # px, width x height; the brush is 5% of the height, a stroke that survives the scale-down
 MAX_UPLOAD = "2mb"
 QUEUE_SIZE = 64  # beyond this, visitors get "queue is full" at once instead of waiting forever
 # Predictions run in this many worker threads: TensorFlow and OpenCV release the GIL, so the
@@ -93,18 +95,19 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
 
     accuracy = f", {predictor.test_accuracy:.2%} on the MNIST test set" if predictor.test_accuracy else ""
     with gr.Blocks(title="Draw a digit", delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as demo:
-        gr.Markdown("# Draw a digit\nDraw a digit from 0 to 9 with the mouse, a finger or a pen: "
-                    "the model reads it after every stroke.")
+        gr.Markdown("# Draw a digit\nDraw a digit from 0 to 9, or a whole number, with the mouse, a finger or a "
+                    "pen: the model reads it after every stroke. A drawing that is not a digit (a doodle, a "
+                    f"letter, a scribble) is read as **{NOT_A_DIGIT}**.")
         with gr.Row():
             sketchpad = gr.Sketchpad(
                 label="Draw here", type="numpy", image_mode="RGBA", format="png",
-                canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False, transforms=(),
-                brush=gr.Brush(default_size=CANVAS // 20, colors=["#111111"], color_mode="fixed"),
-                elem_id="sketchpad", height=440, scale=3, min_width=280,
+                canvas_size=CANVAS, fixed_canvas=True, layers=False, transforms=(),
+                brush=gr.Brush(default_size=CANVAS[1] // 20, colors=["#111111"], color_mode="fixed"),
+                elem_id="sketchpad", height=420, scale=3, min_width=280,
             )
             with gr.Column(scale=2, min_width=220):
                 label = gr.Label(label="Prediction", elem_id="prediction")
-                seen = gr.Image(label="What the model sees (28x28)", height=224, width=224, format="png",
+                seen = gr.Image(label="What the model sees (28x28 a digit)", height=112, format="png",
                                 interactive=False, elem_id="model-input", buttons=[])
         sketchpad.change(recognise, sketchpad, [label, seen], api_name="predict", preprocess=False,
                          show_progress="hidden", trigger_mode="always_last")

@@ -95,3 +95,33 @@ def test_plain_predict_function_needs_no_ui(tmp_path):
     assert set(probabilities) == {str(d) for d in range(10)} and abs(sum(probabilities.values()) - 1) < 1e-4
     assert reading["label"] == "3" and blank == {"label": "Draw a digit", "confidences": []}
     assert "Running on" not in result.stdout
+
+
+def sketch_png(tmp_path: Path, name: str, drawing: np.ndarray) -> dict:
+    path = tmp_path / f"{name}.png"
+    Image.fromarray(drawing).save(path)
+    return editor_value(path, as_composite=True)
+
+
+def test_unseen_writers_digits_are_read_and_a_foreign_letter_is_not_a_digit(client, tmp_path):
+    from recognizer.strokes import random_style, render_strokes
+    from tests.conftest import MNIST_DIR
+    from train.pen_data import read_omniglot, read_unipen
+
+    rng = np.random.default_rng(11)
+    pen = read_unipen(MNIST_DIR.parent / "pendigits" / "pendigits-orig.tes")  # 14 writers nobody trained on
+    picks = rng.choice(len(pen), 20, replace=False)
+    read = [top_label(client.predict(sketch_png(tmp_path, f"pen{i}", render_strokes(pen[i].strokes, random_style(rng))),
+                                     api_name="/predict")) for i in picks]
+    assert sum(label == str(pen[i].label) for label, i in zip(read, picks)) >= 18, list(zip(read, picks))
+
+    # Omniglot's test split: characters of other scripts; these three are unlike any digit.
+    characters = read_omniglot(MNIST_DIR.parent / "omniglot" / "omniglot.npz", "test")
+    for index in (0, 1, 2):
+        result = client.predict(sketch_png(tmp_path, f"omniglot{index}", render_strokes(characters[index], random_style(rng))),
+                                api_name="/predict")
+        assert top_label(result) == "not a digit", index
+        # Still the ten digit probabilities, below P(not a digit)
+        confidences = {c["label"]: c["confidence"] for c in result[0]["confidences"]}
+        assert set(confidences) == {"not a digit", *map(str, range(10))}
+        assert confidences["not a digit"] > 0.5 > max(v for k, v in confidences.items() if k != "not a digit")

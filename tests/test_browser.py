@@ -54,6 +54,19 @@ def test_draw_digits_with_the_mouse_without_picking_a_tool(page):
         assert clear(page) == "Draw a digit"
 
 
+def test_draw_a_two_digit_number(page):
+    cx, cy = canvas_centre(page)
+    stroke(page, [(cx - 110, cy - 100), (cx - 110, cy + 100)])  # a 1 ...
+    for points in DIGITS["7"](cx + 40, cy):  # ... and a 7 beside it
+        stroke(page, points)
+    label = shown_label(page, "17")
+    page.screenshot(path=ARTIFACTS / "browser_drew_17.png")
+    assert label == "17"
+    preview = page.locator("#model-input img").bounding_box()
+    assert preview["width"] > 1.5 * preview["height"]  # both digits as the model sees them, side by side
+    assert clear(page) == "Draw a digit"
+
+
 def test_clear_shows_no_digit(page):
     stroke(page, [(x, y) for x, y in DIGITS["7"](*canvas_centre(page))[0]])
     assert shown_label(page, "7") == "7"
