@@ -84,8 +84,8 @@ def test_importing_does_nothing(tmp_path):
     before = sorted(p.name for p in ROOT.iterdir())
     code = ("import app, space_config, recognizer.hub, recognizer.preprocess, recognizer.predictor, recognizer.reading, "
             "recognizer.strokes, train.pen_data, train.gate, train.skeleton, "
-            "train.data, train.fit, train.augment, train.evaluate, train.push, train.card, train.__main__; "
-            "print('imported')")
+            "train.data, train.fit, train.augment, train.evaluate, train.push, train.card, train.__main__, "
+            "scripts.fetch_data; print('imported')")
     env = offline_env(tmp_path, HF_HUB_OFFLINE="0", HF_ENDPOINT="http://127.0.0.1:9")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120)
