@@ -18,11 +18,19 @@ import numpy as np
 
 from benchmarks.drawings import redraw_set, render
 from recognizer.contract import NOT_A_DIGIT, check_gate_io
-from recognizer.predictor import EMPTY_MESSAGE, Predictor, load_model_file
+from recognizer.predictor import Predictor, load_model_file
+from recognizer.reading import EMPTY_MESSAGE
 from recognizer.strokes import random_style, render_bitmap, render_strokes
 from train.data import load_idx_dir
 from train.gate import HELD_OUT_CATEGORIES, scribble_strokes
-from train.pen_data import OMNIGLOT_FILE, PENDIGITS_TEST, QUICKDRAW_FILE, read_omniglot, read_quickdraw, read_unipen
+from train.pen_data import (
+    OMNIGLOT_FILE,
+    PENDIGITS_TEST,
+    QUICKDRAW_FILE,
+    read_omniglot,
+    read_quickdraw,
+    read_unipen,
+)
 
 
 def labels_read(predictor: Predictor, drawings) -> list[str]:
