@@ -30,27 +30,27 @@ def scribble_strokes(rng: np.random.Generator) -> list[np.ndarray]:
     return [rng.uniform(0, 1, (int(rng.integers(3, 9)), 2)) for _ in range(int(rng.integers(2, 5)))]
 
 
-def build_gate() -> "keras.Model":  # noqa: F821
-    """Conv16-Pool-Conv32-Pool-Dense64-Dense1 sigmoid: P(not a digit), about 60k weights."""
+def build_gate(width: int = 1) -> "keras.Model":  # noqa: F821
+    """Conv16w-Pool-Conv32w-Pool-Dense64w-Dense1 sigmoid: P(not a digit); about 60k weights at width 1."""
     import keras
     from keras import layers
 
     return keras.Sequential([
         keras.Input(shape=INPUT_SHAPE),
-        layers.Conv2D(16, 3, activation="relu"),
+        layers.Conv2D(16 * width, 3, activation="relu"),
         layers.MaxPooling2D(),
-        layers.Conv2D(32, 3, activation="relu"),
+        layers.Conv2D(32 * width, 3, activation="relu"),
         layers.MaxPooling2D(),
         layers.Flatten(),
         layers.Dropout(0.3),
-        layers.Dense(64, activation="relu"),
+        layers.Dense(64 * width, activation="relu"),
         layers.Dense(1, activation="sigmoid"),
     ], name="not_digit_gate")
 
 
-def screen_digit_like(x: np.ndarray, digit_probabilities: np.ndarray) -> np.ndarray:
-    """The negatives the digit reader does not take for a digit with DIGIT_LIKE confidence."""
-    return x[digit_probabilities.max(axis=1) < DIGIT_LIKE]
+def screen_digit_like(x: np.ndarray, digit_probabilities: np.ndarray, level: float = DIGIT_LIKE) -> np.ndarray:
+    """The negatives the digit reader does not take for a digit with this confidence."""
+    return x[digit_probabilities.max(axis=1) < level]
 
 
 def labelled(digits: list, non_digits: list) -> GateData:
@@ -70,14 +70,15 @@ def draw_scribbles(count: int, seed: int) -> np.ndarray:
     return drawn_inputs([scribble_strokes(rng) for _ in range(count)], "strokes", seed + 1)
 
 
-def fit_gate(train: GateData, val: GateData, epochs: int, seed: int, verbose: int = 2) -> "keras.Model":  # noqa: F821
-    """Train the gate with class-balanced weights; keep the epoch with the lowest validation loss."""
+def fit_gate(train: GateData, val: GateData, epochs: int, seed: int, verbose: int = 2,
+             width: int = 1) -> "keras.Model":  # noqa: F821
+    """Train the gate with class-balanced weights; keep the epoch with the best validation accuracy."""
     import keras
 
     from train.fit import RestoreBest, to_float
 
     keras.utils.set_random_seed(seed)
-    gate = build_gate()
+    gate = build_gate(width)
     gate.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
     share = train.not_digit.mean()
     weights = np.where(train.not_digit == 1, 0.5 / share, 0.5 / (1 - share)).astype(np.float32)
@@ -143,21 +144,21 @@ GATE_SIZES = {"mnist": 12000, "omniglot": 15000, "doodles": 24000, "scribbles": 
 
 
 def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarray, epochs: int,
-               refusal: float, seed: int):
+               refusal: float, seed: int, width: int = 1, screen: float = DIGIT_LIKE):
     """Fit the gate on the drawn sets, set its threshold on held-out digits, fold it in; return (gate, metrics)."""
     from train.fit import to_float
 
     def screened(x):
         if not len(x):
             return x
-        return screen_digit_like(x, digit_model.predict(to_float(x), batch_size=1000, verbose=0))
+        return screen_digit_like(x, digit_model.predict(to_float(x), batch_size=1000, verbose=0), screen)
 
     negatives = {k: screened(sets[k]) if k.startswith("omniglot") else sets[k]
                  for k in ("omniglot", "omniglot_val", "doodles", "doodles_val", "scribbles", "scribbles_val")}
     train = labelled([sets["mnist"], pen_train], [negatives[k] for k in ("omniglot", "doodles", "scribbles")])
     val_digits = [sets["mnist_val"], pen_val]
     val = labelled(val_digits, [negatives[k] for k in ("omniglot_val", "doodles_val", "scribbles_val")])
-    gate = fit_gate(train, val, epochs, seed)
+    gate = fit_gate(train, val, epochs, seed, width=width)
     score = lambda x: gate.predict(to_float(x), batch_size=1000, verbose=0)[:, 0] if len(x) else np.zeros(0)  # noqa: E731
     threshold = threshold_for(np.concatenate([score(x) for x in val_digits]), refusal)
     fold_threshold(gate, threshold)
