@@ -54,7 +54,8 @@ def test_settings_come_from_the_environment():
 def test_importing_does_nothing(tmp_path):
     before = sorted(p.name for p in ROOT.iterdir())
     code = ("import app, space_config, recognizer.hub, recognizer.preprocess, recognizer.predictor, "
-            "train.data, train.fit, train.augment, train.evaluate, train.push, train.card, train.__main__; "
+            "recognizer.feedback, train.data, train.fit, train.augment, train.evaluate, train.push, train.card, "
+            "train.extra_data, train.__main__; "
             "print('imported')")
     env = offline_env(tmp_path, HF_HUB_OFFLINE="0", HF_ENDPOINT="http://127.0.0.1:9")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
