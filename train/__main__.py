@@ -4,13 +4,17 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from train.config import TrainConfig, parse_args
 from train.data import DataError, load_mnist, split_validation
+from train.extra_data import training_extras
 
 
 def run(cfg: TrainConfig) -> dict:
     """Train, evaluate and save as configured; return the metrics."""
     data = load_mnist(cfg.data_dir, cfg.hub_dataset)  # first: a data problem fails before TensorFlow loads
+    extras = training_extras(cfg)  # extras.not_digits: negative examples for the not-a-digit gate
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
     import keras
     import tensorflow as tf
@@ -30,6 +34,8 @@ def run(cfg: TrainConfig) -> dict:
     train, val = split_validation(x, y, val_size, cfg.seed)
     source = str(cfg.data_dir) if cfg.data_dir else cfg.hub_dataset
     print(f"data: {source}: {len(train[0])} train, {len(val[0])} validation, {len(data.x_test)} test digits")
+    # Extra digits join the training split only: validation and test stay MNIST, comparable from run to run.
+    train = (np.concatenate([train[0], extras.digits]), np.concatenate([train[1], extras.digit_labels]))
 
     model = build_model()
     start = time.perf_counter()
@@ -44,7 +50,7 @@ def run(cfg: TrainConfig) -> dict:
         augment=cfg.augment, seed=cfg.seed, train_samples=len(train[0]), val_samples=len(val[0]),
         train_seconds=round(seconds, 1), data_source=source, cpu_count=os.cpu_count(),
         tensorflow_version=tf.__version__, keras_version=keras.__version__,
-        parameters=model.count_params(),
+        parameters=model.count_params(), extra_data=extras.sources,
     )
     save_atomic(model, cfg.model_out)
     metrics["model_sha256"] = file_sha256(cfg.model_out)  # lets a later push check it is this model

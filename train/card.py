@@ -28,10 +28,18 @@ def card_metadata(metrics: dict, repo_id: str) -> dict:
     }
 
 
+def extra_data_lines(metrics: dict) -> str:
+    """One card line per --extra-data source of the run (none for runs on MNIST alone)."""
+    return "".join(f"- extra data: `{s['source']}`: {s['samples']:,} samples, {s['digits']:,} digits (among the "
+                   f"training digits above) and {s['not_digits']:,} not a digit;\n"
+                   for s in metrics.get("extra_data", []))
+
+
 def model_card(metrics: dict, repo_id: str) -> str:
     """The whole card: YAML front matter and a Markdown body."""
     per_class = " | ".join(f"{metrics['per_class_accuracy'][c]:.2%}" for c in CLASS_NAMES)
     front = yaml.safe_dump(card_metadata(metrics, repo_id), sort_keys=False)
+    extra = extra_data_lines(metrics)
     return f"""---
 {front}---
 
@@ -56,7 +64,7 @@ Space's `recognizer/preprocess.py` does it for any sketchpad or image input.
 ## Training
 - data: {metrics['data_source']}: {metrics['train_samples']:,} training digits, {metrics['val_samples']:,} held out
   for validation (never the test split), {metrics['test_samples']:,} official test digits for evaluation;
-- recipe: Adam, peak learning rate {metrics['learning_rate']}, warm-up then cosine decay, batch
+{extra}- recipe: Adam, peak learning rate {metrics['learning_rate']}, warm-up then cosine decay, batch
   {metrics['batch_size']}, {metrics['epochs']} epochs, best validation epoch ({metrics['best_epoch']}) kept;
   augmentation {'on' if metrics['augment'] else 'off'}: strokes re-inked from skeletons at random widths,
   stroke-width changes, elastic distortion, rotation, shear, scale and shifts, and writer strokes (slashed 0,
