@@ -4,6 +4,7 @@ Run locally with `python app.py`; on start-up it fetches the model from the Hub
 (HF_MODEL_REPO) and serves the bundled final_model.keras when it cannot.
 """
 
+import contextlib
 import functools
 import logging
 import os
@@ -15,12 +16,14 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from recognizer.feedback import (ANSWERS, FeedbackRefused, FeedbackStore, check_answer, dataset_notice,  # noqa: E402
+                                 make_correction, thanks)
 from recognizer.hub import load_served_predictor  # noqa: E402
 from recognizer.contract import NOT_A_DIGIT  # noqa: E402
 from recognizer.predictor import ModelFileError, Predictor  # noqa: E402
 from recognizer.preprocess import InvalidImage  # noqa: E402
 from recognizer.reading import label_json, label_value, preview  # noqa: E402
-from space_config import PROJECT_DIR, hub_settings  # noqa: E402
+from space_config import PROJECT_DIR, feedback_settings, hub_settings  # noqa: E402
 
 log = logging.getLogger("digits")
 EXAMPLES = sorted(str(p) for p in (PROJECT_DIR / "examples").glob("*.png"))
@@ -63,13 +66,38 @@ def served_predictor() -> Predictor:
     return load_served_predictor(hub_settings())
 
 
+@functools.cache
+def feedback_store() -> FeedbackStore:
+    """Where this process stores visitors' corrections (nothing is written before the first one)."""
+    return FeedbackStore(feedback_settings())
+
+
 def predict(image) -> dict:
     """Any drawing or image -> {"label": the reading, "confidences": [{"label", "confidence"}, ...]}, as /predict."""
     return label_json(served_predictor().read(image))
 
 
-def build_demo(predictor: Predictor) -> gr.Blocks:
-    """The UI: sketchpad in, top-3 label and what the model sees out, examples below."""
+@contextlib.contextmanager
+def visitor_errors():
+    """Turn what is wrong with a visitor's input into a message for them (gr.Error)."""
+    try:
+        yield
+    except (InvalidImage, FeedbackRefused) as e:
+        raise gr.Error(str(e)) from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise gr.Error(f"Not a readable image ({type(e).__name__})") from None
+
+
+def session_key(request: gr.Request | None) -> str:
+    """Who a correction counts against for the rate limit: the browser or client session."""
+    if request is None:
+        return "anonymous"
+    return request.session_hash or (request.client.host if request.client else "anonymous")
+
+
+def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.Blocks:
+    """The UI: sketchpad in, top-3 label and what the model sees out, a correction row, examples below."""
+    store = store or feedback_store()
 
     def decode(payload):
         # The event runs with preprocess=False and decodes here: Gradio's own decoding of a bad
@@ -85,13 +113,19 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
         return sketchpad.preprocess(sketchpad.data_model.model_validate(payload))
 
     def recognise(payload):
-        try:
+        with visitor_errors():
             reading = predictor.read(decode(payload))
-        except InvalidImage as e:
-            raise gr.Error(str(e)) from None
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-            raise gr.Error(f"Not a readable image ({type(e).__name__})") from None
         return label_value(reading), preview(reading.inputs)
+
+    def correct(payload, answer, request: gr.Request):
+        # The predicted label comes from reading the drawing again here: a client cannot make it up.
+        with visitor_errors():
+            label = check_answer(answer)  # first: a bad answer costs no decoding
+            image = decode(payload)
+            reading = predictor.read(image)
+            correction = make_correction(image, label, reading.label, reading.confidence, predictor.source)
+            store.save(correction, session_key(request))
+        return thanks(label)
 
     accuracy = f", {predictor.test_accuracy:.2%} on the MNIST test set" if predictor.test_accuracy else ""
     with gr.Blocks(title="Draw a digit", delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as demo:
@@ -111,6 +145,15 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
                                 interactive=False, elem_id="model-input", buttons=[])
         sketchpad.change(recognise, sketchpad, [label, seen], api_name="predict", preprocess=False,
                          show_progress="hidden", trigger_mode="always_last")
+        with gr.Row(elem_id="correction-row"):
+            answer = gr.Radio(list(ANSWERS), label="Wrong? It is:", elem_id="correction", scale=4, min_width=280)
+            done = gr.Markdown(label="Confirmation", elem_id="correction-thanks")
+        notice = dataset_notice(store.settings)
+        if notice:
+            gr.Markdown(notice, elem_id="correction-notice")
+        answer.input(correct, [sketchpad, answer], done, api_name="correct", preprocess=False, show_progress="hidden")
+        # A new stroke is a new drawing: the last answer and its thanks no longer apply (no server round trip).
+        sketchpad.change(None, None, [answer, done], js="() => [null, null]", show_progress="hidden")
         with gr.Row():
             gr.Examples(EXAMPLES, inputs=sketchpad, outputs=[label, seen], fn=recognise, run_on_click=True,
                         preprocess=False, cache_examples=False, examples_per_page=len(EXAMPLES), api_name=False,
@@ -128,8 +171,14 @@ def main() -> int:
     except ModelFileError as e:
         log.error("cannot serve: the bundled model is unusable: %s", e)
         return 1
+    try:
+        store = feedback_store()
+    except ValueError as e:  # a bad FEEDBACK_* setting
+        log.error("cannot serve: %s", e)
+        return 1
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    demo = build_demo(predictor)
+    demo = build_demo(predictor, store)
+    store.start_uploads()  # in the background: an unreachable Hub holds nothing up
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY).launch(max_file_size=MAX_UPLOAD, css=CSS)
     return 0
 

@@ -83,7 +83,7 @@ def test_settings_come_from_the_environment():
 def test_importing_does_nothing(tmp_path):
     before = sorted(p.name for p in ROOT.iterdir())
     code = ("import app, space_config, recognizer.hub, recognizer.preprocess, recognizer.predictor, recognizer.reading, "
-            "recognizer.strokes, train.pen_data, train.gate, train.skeleton, "
+            "recognizer.strokes, recognizer.feedback, train.pen_data, train.gate, train.skeleton, train.extra_data, "
             "train.data, train.fit, train.augment, train.evaluate, train.push, train.card, train.__main__, "
             "scripts.fetch_data; print('imported')")
     env = offline_env(tmp_path, HF_HUB_OFFLINE="0", HF_ENDPOINT="http://127.0.0.1:9")

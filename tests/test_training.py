@@ -200,7 +200,7 @@ def test_augmentation_is_reproducible_from_its_seed(mnist):
 def test_cli_flags_have_help_text():
     result = subprocess.run([sys.executable, "-m", "train", "--help"], cwd=ROOT, capture_output=True, text=True)
     for flag in ("--epochs", "--batch-size", "--seed", "--model-out", "--report-dir", "--limit", "--data-dir",
-                 "--push", "--calm-fraction", "--writer-strokes"):
+                 "--push", "--calm-fraction", "--writer-strokes", "--extra-data"):
         assert flag in result.stdout
 
 

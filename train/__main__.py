@@ -8,6 +8,7 @@ import numpy as np
 
 from train.config import TrainConfig, parse_args
 from train.data import DataError, load_mnist, split_validation
+from train.extra_data import training_extras
 
 
 def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
@@ -53,6 +54,7 @@ def run(cfg: TrainConfig) -> dict:
         x, y = x[: cfg.limit], y[: cfg.limit]
     val_size = min(cfg.val_size, len(x) // 5)
     train, val = split_validation(x, y, val_size, cfg.seed)
+    extras = training_extras(cfg)  # a data problem fails before the drawing and TensorFlow
     pen, gate_sets = draw_data(cfg, train[0], val[0])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
     import keras
@@ -66,10 +68,10 @@ def run(cfg: TrainConfig) -> dict:
 
     keras.utils.set_random_seed(cfg.seed)  # Python, NumPy and TensorFlow
     tf.config.experimental.enable_op_determinism()
-    fit_train, fit_val = train, val
-    if pen is not None:  # pen digits join training; held-out pen writers join validation
-        fit_train = (np.concatenate([train[0], pen.x_train]), np.concatenate([train[1], pen.y_train]))
-        fit_val = (np.concatenate([val[0], pen.x_val]), np.concatenate([val[1], pen.y_val]))
+    # Pen digits and extra digits join training; held-out pen writers join validation.
+    fit_train = (np.concatenate([train[0], extras.digits, *([pen.x_train] if pen else [])]),
+                 np.concatenate([train[1], extras.digit_labels, *([pen.y_train] if pen else [])]))
+    fit_val = val if pen is None else (np.concatenate([val[0], pen.x_val]), np.concatenate([val[1], pen.y_val]))
     source = str(cfg.data_dir) if cfg.data_dir else cfg.hub_dataset
     print(f"data: {source}: {len(train[0])} train, {len(val[0])} validation, {len(data.x_test)} test digits"
           + (f"; pen digits: {len(pen.x_train)} drawings of {pen.train_writers} writers, "
@@ -92,8 +94,9 @@ def run(cfg: TrainConfig) -> dict:
 
         start_gate = time.perf_counter()
         empty = np.zeros((0, 28, 28), np.uint8)
-        gate, gate_metrics = train_gate(model, gate_sets, pen.x_train if pen else empty, pen.x_val if pen else empty,
-                                        cfg.gate_epochs, cfg.gate_refusal, cfg.seed)
+        digits = np.concatenate([pen.x_train if pen else empty, extras.digits])
+        gate, gate_metrics = train_gate(model, gate_sets, digits, pen.x_val if pen else empty, cfg.gate_epochs,
+                                        cfg.gate_refusal, cfg.seed, extra_not_digits=extras.not_digits)
         gate_metrics["train_seconds"] = round(time.perf_counter() - start_gate, 1)
         save_atomic(gate, cfg.gate_out)
         gate_metrics["gate_sha256"] = file_sha256(cfg.gate_out)
@@ -105,7 +108,7 @@ def run(cfg: TrainConfig) -> dict:
         mnist_train_samples=len(train[0]), training_sets=training_sets(cfg, len(train[0]), pen, gate_metrics),
         train_seconds=round(seconds, 1), data_source=source, cpu_count=os.cpu_count(),
         tensorflow_version=tf.__version__, keras_version=keras.__version__,
-        parameters=model.count_params(),
+        parameters=model.count_params(), extra_data=extras.sources,
     )
     save_atomic(model, cfg.model_out)
     metrics["model_sha256"] = file_sha256(cfg.model_out)  # lets a later push check it is this model

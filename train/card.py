@@ -28,6 +28,13 @@ def card_metadata(metrics: dict, repo_id: str) -> dict:
     }
 
 
+def extra_data_lines(metrics: dict) -> str:
+    """One card line per --extra-data source of the run (none for runs on MNIST alone)."""
+    return "".join(f"- extra data: `{s['source']}`: {s['samples']:,} samples, {s['digits']:,} digits (among the "
+                   f"training samples above) and {s['not_digits']:,} not a digit;\n"
+                   for s in metrics.get("extra_data", []))
+
+
 def _headline(metrics: dict, drawn: dict | None) -> str:
     rows = [f"| MNIST test digits read right | **{metrics['test_accuracy']:.2%}** ({metrics['test_samples']:,}) |"]
     if drawn:
@@ -69,6 +76,7 @@ def model_card(metrics: dict, repo_id: str, drawn: dict | None = None) -> str:
     """The whole card: YAML front matter, then headline figures first and details after."""
     per_class = " | ".join(f"{metrics['per_class_accuracy'][c]:.2%}" for c in CLASS_NAMES)
     front = yaml.safe_dump(card_metadata(metrics, repo_id), sort_keys=False)
+    extra = extra_data_lines(metrics)
     return f"""---
 {front}---
 
@@ -117,7 +125,7 @@ Dropout 0.5 -> Dense 10 softmax.
   stroke-width changes, elastic distortion, rotation, shear, scale and shifts, and writer strokes (slashed 0,
   flagged 1, crossed 7);
 - {metrics['train_samples']:,} training and {metrics['val_samples']:,} validation samples (never a test split);
-- time: {metrics['train_seconds']:.0f} s on {metrics['cpu_count']} CPU cores; seed {metrics['seed']}.
+{extra}- time: {metrics['train_seconds']:.0f} s on {metrics['cpu_count']} CPU cores; seed {metrics['seed']}.
 
 ## Results on MNIST's test set
 | digit | {' | '.join(CLASS_NAMES)} |

@@ -9,6 +9,7 @@ from pathlib import Path
 class TrainConfig:
     data_dir: Path | None = None  # folder of IDX files; None loads ylecun/mnist from the Hub
     hub_dataset: str = "ylecun/mnist"
+    extra_data: tuple[str, ...] = ()  # corrections' folders or Hub dataset ids (train.extra_data)
     epochs: int = 60
     batch_size: int = 128
     learning_rate: float = 2e-3  # peak of the warm-up + cosine schedule
@@ -42,6 +43,10 @@ def parse_args(argv=None) -> TrainConfig:
     p.add_argument("--data-dir", type=Path, default=d.data_dir,
                    help="folder with the MNIST IDX files (.gz or raw); default: load ylecun/mnist from the Hub")
     p.add_argument("--hub-dataset", default=d.hub_dataset, help="Hub dataset id or local dataset folder")
+    p.add_argument("--extra-data", action="append", default=None, metavar="SRC",
+                   help="also train on these samples: a folder of the Space's corrections (FEEDBACK_DIR) or a Hub "
+                        "dataset id in that layout; 'not a digit' ones are set aside for the not-a-digit gate; "
+                        "repeatable")
     p.add_argument("--epochs", type=int, default=d.epochs, help="training epochs")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="batch size")
     p.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate (Adam)")
@@ -86,5 +91,6 @@ def parse_args(argv=None) -> TrainConfig:
         p.error("--gate-refusal must be between 0 and 1")
     if args.limit is not None and args.limit < 100:
         p.error("--limit must be at least 100 digits")
+    args.extra_data = tuple(args.extra_data or ())
     names = {f.name for f in fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in vars(args).items() if k in names})

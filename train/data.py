@@ -75,19 +75,22 @@ def _split_arrays(split) -> tuple[np.ndarray, np.ndarray]:
     return images, np.asarray(split["label"], dtype=np.int64)
 
 
-def load_hub(name: str = "ylecun/mnist") -> Mnist:
-    """Load MNIST with `datasets` (Hub id or local folder in the ylecun/mnist schema)."""
-    from datasets import load_dataset  # heavy; only this path needs it
+def load_hub_dataset(name: str, hint: str, **kwargs):
+    """datasets.load_dataset(name, **kwargs), or DataError naming the source and ending with hint."""
+    from datasets import load_dataset  # heavy; only the Hub paths need it
 
     try:
-        ds = load_dataset(name)
+        return load_dataset(name, **kwargs)
     except (OSError, ConnectionError, ValueError) as e:
         # datasets/huggingface_hub raise OSError subclasses (and ValueError for missing
         # configs) when offline or when the repo is unknown.
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(
-            f"cannot load {name!r} from the Hub ({first[:160]}); offline, pass --data-dir with the MNIST IDX files"
-        ) from None
+        raise DataError(f"cannot load {name!r} from the Hub ({first[:160]}); {hint}") from None
+
+
+def load_hub(name: str = "ylecun/mnist") -> Mnist:
+    """Load MNIST with `datasets` (Hub id or local folder in the ylecun/mnist schema)."""
+    ds = load_hub_dataset(name, "offline, pass --data-dir with the MNIST IDX files")
     return Mnist(*_split_arrays(ds["train"]), *_split_arrays(ds["test"]))
 
 

@@ -144,8 +144,13 @@ GATE_SIZES = {"mnist": 12000, "omniglot": 15000, "doodles": 24000, "scribbles": 
 
 
 def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarray, epochs: int,
-               refusal: float, seed: int, width: int = 1, screen: float = DIGIT_LIKE):
-    """Fit the gate on the drawn sets, set its threshold on held-out digits, fold it in; return (gate, metrics)."""
+               refusal: float, seed: int, width: int = 1, screen: float = DIGIT_LIKE,
+               extra_not_digits: np.ndarray | None = None):
+    """Fit the gate on the drawn sets, set its threshold on held-out digits, fold it in; return (gate, metrics).
+
+    pen_train are the training digits beyond MNIST's (pen digits, visitors' corrections); extra_not_digits
+    the drawings visitors said are not digits.
+    """
     from train.fit import to_float
 
     def screened(x):
@@ -155,7 +160,8 @@ def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarr
 
     negatives = {k: screened(sets[k]) if k.startswith("omniglot") else sets[k]
                  for k in ("omniglot", "omniglot_val", "doodles", "doodles_val", "scribbles", "scribbles_val")}
-    train = labelled([sets["mnist"], pen_train], [negatives[k] for k in ("omniglot", "doodles", "scribbles")])
+    extra = [] if extra_not_digits is None else [extra_not_digits]
+    train = labelled([sets["mnist"], pen_train], [negatives[k] for k in ("omniglot", "doodles", "scribbles")] + extra)
     val_digits = [sets["mnist_val"], pen_val]
     val = labelled(val_digits, [negatives[k] for k in ("omniglot_val", "doodles_val", "scribbles_val")])
     gate = fit_gate(train, val, epochs, seed, width=width)
