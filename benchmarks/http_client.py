@@ -19,10 +19,10 @@ def free_port() -> int:
 
 
 def offline_env(tmp_path: Path, **extra) -> dict:
-    """An environment with no Hub: an empty HF_HOME, offline mode, and no token."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_"))}
+    """An environment with no Hub: an empty HF_HOME, offline mode, no token, corrections kept in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_", "FEEDBACK_"))}
     env.update(HF_HOME=str(tmp_path / "hf-home"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
-               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"),
+               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"), FEEDBACK_DIR=str(tmp_path / "feedback"),
                GRADIO_ANALYTICS_ENABLED="False", TF_CPP_MIN_LOG_LEVEL="2")
     env.update(extra)
     return env

@@ -53,7 +53,8 @@ def test_dry_run_writes_exactly_the_upload(tmp_path):
     result = run_push(tmp_path, "--repo-id", REPO, "--dry-run", str(out))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "README.md", "confusion_matrix.png", "final_model.keras", "metrics.json", "training_curves.png"]
+        "README.md", "confusion_matrix.png", "final_model.keras", "metrics.json", "not_digit_gate.keras",
+        "real_writers.json", "training_curves.png"]
     assert (out / "final_model.keras").read_bytes() == BUNDLED_MODEL.read_bytes()
 
 
@@ -192,5 +193,26 @@ def test_hub_model_without_metrics_is_still_served(tmp_path):
         server.wait_ready()
         assert f"serving model: {REPO}@{commit[:7]}" in server.output()
         assert "WARNING digits:" not in server.output()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("gate_classes", [1, 10])
+def test_the_gate_comes_from_the_same_hub_commit_or_from_the_bundle(tmp_path, gate_classes):
+    # A (N, 1) gate beside the Hub's model is served with it; a (N, 10) one is no gate: the bundled one is.
+    (tmp_path / "g").mkdir()
+    commit = put_in_hub_cache(tmp_path / "hf-home", REPO, {
+        "final_model.keras": other_model_bytes(tmp_path),
+        "not_digit_gate.keras": other_model_bytes(tmp_path / "g", classes=gate_classes)})
+    server = AppServer(offline_env(tmp_path, HF_MODEL_REPO=REPO), tmp_path / "app.log")
+    try:
+        server.wait_ready()
+        log = server.output()
+        served = [line for line in log.splitlines() if "serving model:" in line]
+        assert len(served) == 1 and f"{REPO}@{commit[:7]}" in served[0], log
+        if gate_classes == 1:
+            assert f"snapshots/{commit}/not_digit_gate.keras" in served[0] and "WARNING digits:" not in log
+        else:
+            assert "gate maps" in log and served[0].endswith(str(ROOT / "not_digit_gate.keras")), log
     finally:
         server.stop()

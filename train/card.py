@@ -63,7 +63,9 @@ def _gate(metrics: dict) -> str:
     if not gate:
         return "No not-a-digit gate was trained with this model: every drawing is read as digits."
     kinds = ", ".join(gate["held_out_categories"])
-    return (f"`{GATE_FILENAME}` says whether a drawing is a digit at all: Conv16-Pool-Conv32-Pool-Dense64-Dense1, "
+    w = gate.get("width", 1)
+    return (f"`{GATE_FILENAME}` says whether a drawing is a digit at all: Conv{16 * w}-Pool-Conv{32 * w}-Pool-"
+            f"Dense{64 * w}-Dense1 sigmoid, "
             f"trained on {gate['train_digits']:,} drawn digits against {gate['train_non_digits']:,} drawn non-digits "
             f"(Omniglot characters, Quick, Draw! doodles, random scribbles; Omniglot glyphs the digit model reads "
             f"with 99% confidence left out: {gate['omniglot_screened_out']:,}). Its threshold, "
