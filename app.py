@@ -157,7 +157,7 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
         with gr.Row():
             gr.Examples(EXAMPLES, inputs=sketchpad, outputs=[label, seen], fn=recognise, run_on_click=True,
                         preprocess=False, cache_examples=False, examples_per_page=len(EXAMPLES), api_name=False,
-                        label="Examples: real MNIST test digits, drawn as strokes")
+                        label="Examples: digits of a pen writer the model never saw, a number, a doodle")
         gr.Markdown(f"Model: `{predictor.source}` (seed CNN{accuracy}).", elem_id="footer")
         demo.load(None, js=SELECT_BRUSH_JS)
     return demo

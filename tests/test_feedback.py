@@ -31,8 +31,8 @@ SECRET = "hf_TESTfeedbackTokenThatMustNeverBePrinted01234"
 REPO = "someone/digit-corrections"
 PER_MINUTE = 4
 FIELDS = {"file_name", "drawing_file_name", "label", "predicted", "confidence", "model_revision", "time"}
-EXAMPLE_3 = ROOT / "examples" / "digit_3_1_mnist_test_18.png"
-EXAMPLE_7 = ROOT / "examples" / "digit_7_1_mnist_test_0.png"
+EXAMPLE_3 = ROOT / "examples" / "digit_3_pen_writer1.png"
+EXAMPLE_7 = ROOT / "examples" / "digit_7_pen_writer1.png"
 
 
 def editor(path: Path | None) -> dict:

@@ -106,7 +106,7 @@ def test_models_load_only_in_safe_mode(tmp_path):
         load_model_file(path)
 
 
-@pytest.mark.parametrize("background", ["/etc/hostname", str(ROOT / "examples" / "digit_3_1_mnist_test_18.png"),
+@pytest.mark.parametrize("background", ["/etc/hostname", str(ROOT / "examples" / "digit_3_pen_writer1.png"),
                                         {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}])
 def test_server_paths_in_the_payload_are_refused(app_server, background):
     import httpx
