@@ -186,6 +186,17 @@ def _digit_box(ink: np.ndarray, level: int) -> tuple[int, int, int, int] | None:
         keep |= near
 
 
+def ink_levels(ink: np.ndarray | None) -> tuple[int, int, int] | None:
+    """(background, ink level, peak) of an ink map: pixels at or above the level are ink; None if blank."""
+    if ink is None or ink.size == 0:
+        return None
+    background = int(np.median(_border(ink)))
+    peak = int(cv2.minMaxLoc(ink)[1])
+    if peak - background < MIN_CONTRAST:
+        return None
+    return background, background + int((peak - background) * INK_LEVEL), peak
+
+
 def to_model_input(image, normalise_stroke: bool = True) -> np.ndarray | None:
     """Sketchpad value or image -> (28, 28) float32 in [0, 1], white on black; None if blank."""
     return ink_to_model_input(ink_map(image), normalise_stroke)
@@ -193,13 +204,11 @@ def to_model_input(image, normalise_stroke: bool = True) -> np.ndarray | None:
 
 def ink_to_model_input(ink: np.ndarray | None, normalise_stroke: bool = True) -> np.ndarray | None:
     """An ink map (uint8, 255 = ink, as ink_map gives) -> (28, 28) float32 model input; None if blank."""
-    if ink is None or ink.size == 0:
+    levels = ink_levels(ink)
+    if levels is None:
         return None
-    background = int(np.median(_border(ink)))
-    peak = int(cv2.minMaxLoc(ink)[1])
-    if peak - background < MIN_CONTRAST:
-        return None
-    box = _digit_box(ink, background + int((peak - background) * INK_LEVEL))
+    background, level, peak = levels
+    box = _digit_box(ink, level)
     if box is None:
         return None
     x, y, w, h = box

@@ -42,12 +42,17 @@ def random_style(rng: np.random.Generator, aspect: float = 1.0, extent=(1.0, 1.0
                  x=x, y=y, transparent=bool(rng.integers(2)))
 
 
+def brush_px(style: Style) -> int:
+    """The style's brush width in canvas pixels."""
+    return max(1, round(style.stroke * style.canvas))
+
+
 def fit_strokes(strokes, style: Style) -> list[np.ndarray]:
     """Strokes (each (K, 2) x, y with y down, any unit) scaled and placed on the style's canvas, in px."""
     points = np.concatenate(strokes).astype(np.float64)
     lo, hi = points.min(axis=0), points.max(axis=0)
     w, h = np.maximum(hi - lo, 1e-6)
-    width_px = max(1, round(style.stroke * style.canvas))
+    width_px = brush_px(style)
     # The brush's round ends add half a width on each side: the inked drawing fills `size`.
     room = max(1.0, style.size * style.canvas - width_px)
     scale = room / max(h, w / style.aspect)
@@ -85,8 +90,7 @@ def draw_alpha(strokes_px, canvas_hw: tuple[int, int], width_px: int) -> np.ndar
 
 def render_strokes(strokes, style: Style) -> np.ndarray:
     """Pen strokes (list of (K, 2) arrays, x and y with y down) -> an RGBA uint8 sketchpad drawing."""
-    width_px = max(1, round(style.stroke * style.canvas))
-    alpha = draw_alpha(fit_strokes(strokes, style), (style.canvas, style.width), width_px)
+    alpha = draw_alpha(fit_strokes(strokes, style), (style.canvas, style.width), brush_px(style))
     return alpha_to_rgba(alpha, style.transparent, style.canvas)
 
 
