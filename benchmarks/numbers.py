@@ -10,9 +10,10 @@ overlap by more than 10% of the height, so digits stand side by side (one may tu
 The number is drawn as one sketchpad drawing in a random visitor style on a square (aspect 1) or
 wide (aspect 2) canvas, with the brush as wide next to a digit as single-digit visitors draw it.
 
-Each drawing goes ink_map -> split_digits -> each digit's ink through ink_to_model_input -> one
-batched model call with the predictor's test-time rotations. "parts" is the share split into the
-right number of digits, "exact" the share read exactly, "oracle" the share read exactly when each
+Each drawing is read as the app reads it (Predictor.read: ink_map -> split_digits -> each digit's ink
+through ink_to_model_input -> one batched call of the digit model, with its test-time rotations, and
+of the not-a-digit gate). "parts" is the share split into the right number of digits, "exact" the
+share whose top label is exactly the number, "refused" the share read as "not a digit", "oracle" the share read exactly when each
 digit is drawn alone on the same canvas: perfect splitting, what the model allows. "touching" rows
 are numbers where some neighbours' inks touch. Lone digits: the share kept whole, and read right.
 `--split train` draws training writers and digits instead, to tune the splitter on.
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.drawings import skeleton_segments
-from recognizer.contract import NUM_CLASSES
+from recognizer.contract import NOT_A_DIGIT, NUM_CLASSES, check_gate_io
 from recognizer.predictor import Predictor, load_model_file, rotations
 from recognizer.preprocess import INK_LEVEL, ink_map, ink_to_model_input
 from recognizer.segment import split_digits
@@ -184,7 +185,8 @@ def measure(predictor: Predictor, source: Source, count: int, aspect: float, rng
     digits = split_digits(ink)
     seconds = time.perf_counter() - start
     label = "".join(str(source.labels[i]) for i in picks)
-    return {"parts": len(digits) == count, "exact": read(predictor, [d.ink for d in digits]) == label,
+    reading = predictor.read(drawing).label  # what the app says: split, read, and the not-a-digit gate
+    return {"parts": len(digits) == count, "exact": reading == label, "refused": reading == NOT_A_DIGIT,
             "oracle": read(predictor, alone) == label, "touching": touching(alone), "ms": 1e3 * seconds}
 
 
@@ -209,7 +211,7 @@ def run_lone(predictor: Predictor, sources, n: int, rng) -> list[dict]:
     return records
 
 
-KEYS = ("parts", "exact", "oracle")
+KEYS = ("parts", "exact", "refused", "oracle")
 
 
 def row(name: str, records: list[dict], keys=KEYS) -> str:
@@ -248,6 +250,7 @@ def main(argv=None) -> None:
     """Compose, split and read the numbers; print the figures."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=Path("final_model.keras"), help="model file that reads the digits")
+    p.add_argument("--gate", type=Path, default=Path("not_digit_gate.keras"), help="not-a-digit gate ('' for none)")
     p.add_argument("--data-dir", type=Path, default=Path("../shared/data"),
                    help="folder holding mnist/ (IDX files) and pendigits/ (UNIPEN files)")
     p.add_argument("--n", type=int, default=500, help="numbers per source and canvas, and lone digits per source")
@@ -260,7 +263,8 @@ def main(argv=None) -> None:
     images, labels = (mnist.x_test, mnist.y_test) if args.split == "test" else (mnist.x_train, mnist.y_train)
     pen_file = PENDIGITS_TEST if args.split == "test" else PENDIGITS_TRAIN
     sources = [pen_source(args.data_dir / "pendigits" / pen_file), mnist_source(images, labels)]
-    predictor = Predictor(load_model_file(args.model), str(args.model))
+    gate = load_model_file(args.gate, check=check_gate_io) if str(args.gate) else None
+    predictor = Predictor(load_model_file(args.model), str(args.model), gate=gate)
     rng = np.random.default_rng(args.seed)
     numbers = run_numbers(predictor, sources, args.n, rng)
     lone = run_lone(predictor, sources, args.n, rng)

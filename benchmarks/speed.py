@@ -2,8 +2,8 @@
 
     python -m benchmarks.speed [--skip-http] [--skip-cold-start]
 
-1. in-process: preprocessing + prediction of an 800x800 drawing (p50), against Keras
-   `model.predict` for one image;
+1. in-process: reading an 800x800 drawing of a digit and the 4-digit example number (p50),
+   against Keras `model.predict` for one image;
 2. over HTTP: /predict of the app against the same sketchpad endpoint answering a constant
    (benchmarks/const_app.py), one client at a time (p50) and 16 concurrent clients (req/s);
 3. cold start: `python app.py` until it serves, against `python -c "import tensorflow, gradio"`.
@@ -24,9 +24,13 @@ from PIL import Image
 
 from benchmarks.drawings import Style, render
 from benchmarks.http_client import ROOT, predict, start
+from recognizer.contract import check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.preprocess import to_model_input
 from train.data import load_idx_dir
+
+
+NUMBER_EXAMPLE = ROOT / "examples" / "number_2026_pen_writer1.png"
 
 
 def p50_ms(fn, repeats: int) -> float:
@@ -39,20 +43,26 @@ def p50_ms(fn, repeats: int) -> float:
 
 
 def in_process(drawing: np.ndarray) -> None:
-    predictor = Predictor(load_model_file(ROOT / "final_model.keras"))
+    gate = load_model_file(ROOT / "not_digit_gate.keras", check=check_gate_io)
+    predictor = Predictor(load_model_file(ROOT / "final_model.keras"), gate=gate)
     value = {"background": None, "layers": [], "composite": drawing}
-    x = to_model_input(value)[None, ..., None]
-    predictor.model.predict(x, verbose=0)
+    number = {"background": None, "layers": [], "composite": np.asarray(Image.open(NUMBER_EXAMPLE).convert("RGBA"))}
+    x = to_model_input(value)
+    predictor.model.predict(x[None, ..., None], verbose=0)
     for _ in range(20):
-        predictor.predict(value)
-    keras_ms = p50_ms(lambda: predictor.model.predict(x, verbose=0), 50)
-    model_ms = p50_ms(lambda: predictor.probabilities(x), 500)
+        predictor.read(value)
+        predictor.read(number)
+    keras_ms = p50_ms(lambda: predictor.model.predict(x[None, ..., None], verbose=0), 50)
+    model_ms = p50_ms(lambda: predictor.read_inputs([x]), 500)
     pre_ms = p50_ms(lambda: to_model_input(value), 500)
-    total_ms = p50_ms(lambda: predictor.predict(value), 500)
-    print("in-process, 800x800 RGBA drawing (p50):")
-    print(f"  preprocessing            {pre_ms:7.2f} ms")
-    print(f"  model call (tf.function) {model_ms:7.2f} ms   (Keras model.predict: {keras_ms:.1f} ms)")
-    print(f"  preprocess + predict     {total_ms:7.2f} ms   (3 test-time rotations in one call; target <= 2 ms)")
+    total_ms = p50_ms(lambda: predictor.read(value), 500)
+    number_ms = p50_ms(lambda: predictor.read(number), 200)
+    print("in-process (p50):")
+    print(f"  preprocessing, 800x800 RGBA drawing of one digit   {pre_ms:7.2f} ms")
+    print(f"  one call: digit model x 3 rotations + gate        {model_ms:7.2f} ms   "
+          f"(Keras model.predict, digit model alone: {keras_ms:.1f} ms)")
+    print(f"  read the drawing of one digit (split, preprocess, call) {total_ms:7.2f} ms")
+    print(f"  read the 720x360 number 2026 (4 digits, one call)       {number_ms:7.2f} ms")
 
 
 def http(png: bytes, sequential: int, concurrent_clients: int, per_client: int) -> None:

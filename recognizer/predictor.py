@@ -11,6 +11,7 @@ import tensorflow as tf
 from recognizer.contract import CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, check_gate_io, check_model_io
 from recognizer.preprocess import ink_map, ink_to_model_input, to_model_input
 from recognizer.reading import Reading, decide
+from recognizer.segment import split_digits
 
 
 class ModelFileError(Exception):
@@ -89,8 +90,7 @@ class Predictor:
 
     def read_ink(self, ink: np.ndarray | None) -> Reading:
         """An ink map -> its Reading: each digit's ink preprocessed, all of them read in one model call."""
-        parts = [] if ink is None else [ink]
-        inputs = [x for x in map(ink_to_model_input, parts) if x is not None]
+        inputs = [x for x in (ink_to_model_input(digit.ink) for digit in split_digits(ink)) if x is not None]
         if not inputs:
             return decide(np.zeros((0, NUM_CLASSES)), np.zeros(0), [])
         return decide(*self.read_inputs(inputs), inputs)
