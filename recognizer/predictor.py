@@ -90,10 +90,11 @@ class Predictor:
 
     def read_ink(self, ink: np.ndarray | None) -> Reading:
         """An ink map -> its Reading: each digit's ink preprocessed, all of them read in one model call."""
-        inputs = [x for x in (ink_to_model_input(digit.ink) for digit in split_digits(ink)) if x is not None]
-        if not inputs:
+        read = [(x, digit.box) for digit in split_digits(ink) if (x := ink_to_model_input(digit.ink)) is not None]
+        if not read:
             return decide(np.zeros((0, NUM_CLASSES)), np.zeros(0), [])
-        return decide(*self.read_inputs(inputs), inputs)
+        inputs, boxes = [x for x, _ in read], [box for _, box in read]
+        return decide(*self.read_inputs(inputs), inputs, boxes)
 
     def read(self, image) -> Reading:
         """Any drawing or image -> its Reading (InvalidImage for what cannot be read as an image)."""

@@ -12,6 +12,11 @@ EMPTY_MESSAGE = "Draw a digit"
 # calibrated on held-out drawings sits at 0.5: the file carries its own decision rule.
 GATE_DECISION = 0.5
 NUMBER_ALTERNATIVES = 5  # readings of a number listed: the top one and the next most likely
+# A number is written on a line: its digits are about as tall as each other, each no wider than a pair of
+# digits, and each overlaps the others' rows. Parts that break this are pieces of a drawing, not digits.
+NUMBER_HEIGHTS = 2.0  # the tallest part at most this many times the shortest
+NUMBER_WIDTH = 1.6  # each part at most this many times as wide as the tallest part is high
+NUMBER_ROWS = 0.5  # each part shares at least this share of its height with the tallest part's rows
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,22 @@ def top_numbers(digits: np.ndarray, k: int = NUMBER_ALTERNATIVES) -> list[tuple[
     return [(text, p) for p, text in beam]
 
 
-def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list) -> Reading:
+def written_on_a_line(boxes) -> bool:
+    """Whether parts with these (x, y, width, height) boxes sit like the digits of a written number."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    tops, heights, widths = boxes[:, 1], boxes[:, 3], boxes[:, 2]
+    tallest = int(heights.argmax())
+    shared = np.minimum(tops + heights, tops[tallest] + heights[tallest]) - np.maximum(tops, tops[tallest])
+    return bool(heights.max() <= NUMBER_HEIGHTS * heights.min() and (widths <= NUMBER_WIDTH * heights.max()).all()
+                and (shared >= NUMBER_ROWS * heights).all())
+
+
+def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list, boxes=None) -> Reading:
     """The reading of a drawing from its parts' digit probabilities (P, 10) and P(not a digit) (P,).
 
     One part reads as one digit, with all ten probabilities; several parts as a number. A drawing
-    is not a digit when the gate refuses any of its parts: a doodle split into pieces is no number.
+    is not a digit when the gate refuses any of its parts, or when its parts (boxes: (x, y, w, h)
+    each) do not sit like a written number: a doodle split into pieces is no number.
     """
     if not inputs:
         return Reading(EMPTY_MESSAGE, [], [])
@@ -48,6 +64,8 @@ def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list) -> Reading:
         ranked = sorted(zip(CLASS_NAMES, digits[0].tolist()), key=lambda kv: kv[1], reverse=True)
     else:
         ranked = top_numbers(digits)
+        if boxes is not None and not written_on_a_line(boxes):
+            not_digit = np.maximum(not_digit, 1.0)  # certain: these parts are no number
     refusal = float(not_digit.max())
     if refusal > GATE_DECISION:
         # P(digit d) = P(a digit) x P(d | a digit): below P(not a digit), which is over one half
