@@ -36,8 +36,7 @@ QUEUE_SIZE = 64  # beyond this, visitors get "queue is full" at once instead of 
 CONCURRENCY = 4
 MAX_PIXELS = 40_000_000  # PIL refuses to decode images over twice this (decompression bombs)
 # The label lists every alternative (all ten digits for one digit, over the API too); the page shows three.
-CSS = ("#prediction .confidence-set:nth-child(n+4) {display: none}\n"
-       "#model-input img {image-rendering: pixelated}")  # the preview comes at 28 px a digit: keep it sharp
+CSS = "#prediction .confidence-set:nth-child(n+5) {display: none}"  # the block's heading is its first child
 CACHE_SECONDS = 30  # uploads and previews are deleted from Gradio's cache after this long
 
 
@@ -137,11 +136,11 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
                 label="Draw here", type="numpy", image_mode="RGBA", format="png",
                 canvas_size=CANVAS, fixed_canvas=True, layers=False, transforms=(),
                 brush=gr.Brush(default_size=CANVAS[1] // 20, colors=["#111111"], color_mode="fixed"),
-                elem_id="sketchpad", height=420, scale=3, min_width=280,
+                elem_id="sketchpad", height=360, scale=3, min_width=280,
             )
             with gr.Column(scale=2, min_width=220):
                 label = gr.Label(label="Prediction", elem_id="prediction")
-                seen = gr.Image(label="What the model sees (28x28 a digit)", height=112, format="png",
+                seen = gr.Image(label="What the model sees (28x28 a digit)", height=120, format="png",
                                 interactive=False, elem_id="model-input", buttons=[])
         sketchpad.change(recognise, sketchpad, [label, seen], api_name="predict", preprocess=False,
                          show_progress="hidden", trigger_mode="always_last")

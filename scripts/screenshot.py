@@ -1,9 +1,10 @@
-"""Draw a digit in the real app and save a screenshot of its reading: the README's picture.
+"""Draw a number in the real app and save a screenshot of its reading: the README's picture.
 
     python -m scripts.screenshot [--out docs/screenshot.png] [--width 1200]
 
 Starts `python app.py` offline on a free loopback port (the bundled model), draws a 3 with the
-mouse in Debian's chromium (CHROMIUM_PATH overrides), waits until the app reads it and saves the
+mouse in Debian's chromium (CHROMIUM_PATH overrides), then a 7 beside it, waits until the app reads
+37 and saves the
 app's area of the page. Rerun it whenever the UI changes; it finds everything by elem_id.
 """
 
@@ -20,8 +21,13 @@ if not __package__:
 from benchmarks.browser import open_app, shown_label, stroke  # noqa: E402
 from benchmarks.http_client import ROOT, AppServer, offline_env  # noqa: E402
 
-DIGIT = "3"
+NUMBER = "37"
 MARGIN = 12  # px of page kept below the lowest of the app's blocks, short of the examples' title
+
+
+def at(box: dict, x: float, y: float) -> tuple[float, float]:
+    """A point given in fractions of the canvas, in page pixels."""
+    return box["x"] + box["width"] * x, box["y"] + box["height"] * y
 
 
 def three(box: dict) -> list[tuple[float, float]]:
@@ -29,25 +35,32 @@ def three(box: dict) -> list[tuple[float, float]]:
 
     def arc(cx, cy, rx, ry, start, stop, steps=16):
         # Fractions of the canvas, so the digit keeps its shape and place whatever the canvas's size.
-        return [(box["x"] + box["width"] * (cx + rx * math.cos(a)), box["y"] + box["height"] * (cy + ry * math.sin(a)))
+        return [at(box, cx + rx * math.cos(a), cy + ry * math.sin(a))
                 for a in (math.radians(start + (stop - start) * i / steps) for i in range(steps + 1))]
 
     # Screen angles (y down): the upper bowl from its left tip over the top to the waist, the
     # lower one from the waist round to its left tip; the waist is where both arcs meet.
-    return arc(0.5, 0.34, 0.14, 0.13, -160, 90) + arc(0.5, 0.62, 0.16, 0.15, -90, 160)[1:]
+    return arc(0.4, 0.34, 0.07, 0.13, -160, 90) + arc(0.4, 0.62, 0.08, 0.15, -90, 160)[1:]
+
+
+def seven(box: dict) -> list[tuple[float, float]]:
+    """A 7 as one stroke, right of the 3, in page pixels."""
+    return [at(box, 0.53, 0.22), at(box, 0.66, 0.22), at(box, 0.57, 0.8)]
 
 
 def screenshot(url: str, out: Path, width: int) -> str:
-    """Draw the digit on the app at `url`, save the screenshot to `out`; return the label shown."""
+    """Draw the number on the app at `url`, save the screenshot to `out`; return the label shown."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser, page = open_app(p, url, width=width, height=900)
         try:
-            stroke(page, three(page.locator("#sketchpad canvas").first.bounding_box()))
-            label = shown_label(page, DIGIT)
-            if label != DIGIT:
-                raise RuntimeError(f"the app read the drawn {DIGIT} as {label!r}: no screenshot")
+            canvas = page.locator("#sketchpad canvas").first.bounding_box()
+            stroke(page, three(canvas))
+            stroke(page, seven(canvas))
+            label = shown_label(page, NUMBER)
+            if label != NUMBER:
+                raise RuntimeError(f"the app read the drawn {NUMBER} as {label!r}: no screenshot")
             page.locator("#model-input img").wait_for(timeout=15_000)
             boxes = [page.locator(f"#{elem_id}").bounding_box() for elem_id in ("sketchpad", "prediction", "model-input")]
             bottom = max(box["y"] + box["height"] for box in boxes if box) + MARGIN
@@ -70,7 +83,7 @@ def main(argv=None) -> None:
             label = screenshot(server.url, args.out, args.width)
         finally:
             server.stop()
-    print(f"{args.out}: the app reads the drawn digit as {label}")
+    print(f"{args.out}: the app reads the drawn number as {label}")
 
 
 if __name__ == "__main__":
