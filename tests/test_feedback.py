@@ -116,9 +116,16 @@ def test_a_correction_over_http_lands_in_the_folder(feedback_app):
     expected = np.round(to_model_input(np.asarray(Image.open(EXAMPLE_3).convert("RGBA"))) * 255)
     assert seen.shape == (28, 28) and seen.dtype == np.uint8 and np.abs(seen - expected).max() <= 1
     drawing = Image.open(run / row["drawing_file_name"])
-    assert drawing.mode == "L" and drawing.size == (256, 256)  # the 400 px canvas, shrunk
+    assert drawing.mode == "L" and drawing.size == shrunk_size(EXAMPLE_3)
     # The drawing itself, black on white: preprocessing it again gives (almost) what the model saw.
     assert np.abs(to_model_input(drawing) * 255 - seen).mean() < 8
+
+
+def shrunk_size(path: Path) -> tuple[int, int]:
+    """A drawing's size once stored: its longest side 256 px, its shape kept (the 720x360 canvas: 256x128)."""
+    width, height = Image.open(path).size
+    scale = 256 / max(width, height)
+    return round(width * scale), round(height * scale)
 
 
 def test_imagefolder_loads_the_corrections_with_their_labels(feedback_app, tmp_path):
@@ -133,7 +140,7 @@ def test_imagefolder_loads_the_corrections_with_their_labels(feedback_app, tmp_p
     assert ds["predicted"][-3:] == ["7", "3", "7"]
     for example, row in zip(ds, stored):
         assert np.array_equal(np.asarray(example["image"]), np.asarray(Image.open(row["run"] / row["file_name"])))
-        assert example["drawing"].size == (256, 256)
+        assert example["drawing"].size == shrunk_size(EXAMPLE_7)
 
 
 @pytest.fixture
@@ -190,17 +197,15 @@ def test_corrections_per_session_are_limited(feedback_app):
 def test_one_tap_in_the_browser_corrects_a_reading(feedback_app):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import CHROMIUM, DIGITS, FLAGS, canvas_centre, shown_label, stroke
+    from benchmarks.browser import chromium_path, open_app, shown_label, stroke
+    from tests.test_browser import DIGITS, canvas_centre
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run-tests.sh installs Debian's chromium")
+    if not Path(chromium_path()).exists():
+        pytest.fail(f"{chromium_path()} is missing: run-tests.sh installs Debian's chromium")
     thanks = "document.querySelector('#correction-thanks').innerText.trim()"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser, page = open_app(p, feedback_app.url)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(feedback_app.url)
-            page.wait_for_selector('#sketchpad button[aria-label="Brush"].highlight', timeout=60_000)
             assert page.locator("#correction-notice").count() == 0  # no dataset configured
             stroke(page, DIGITS["7"](*canvas_centre(page))[0])
             assert shown_label(page, "7") == "7"
