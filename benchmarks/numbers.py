@@ -32,7 +32,7 @@ import numpy as np
 
 from benchmarks.drawings import skeleton_segments
 from recognizer.contract import NOT_A_DIGIT, NUM_CLASSES, check_gate_io
-from recognizer.predictor import Predictor, load_model_file, rotations
+from recognizer.predictor import Predictor, load_model_file
 from recognizer.preprocess import INK_LEVEL, ink_map, ink_to_model_input
 from recognizer.segment import split_digits
 from recognizer.strokes import brush_px, draw_alpha, fit_strokes, random_style, render_strokes
@@ -161,8 +161,7 @@ def digit_probabilities(predictor: Predictor, inks) -> np.ndarray:
     present = [i for i, x in enumerate(inputs) if x is not None]
     out = np.zeros((len(inputs), NUM_CLASSES))
     if present:
-        batch = np.concatenate([rotations(inputs[i], predictor.tta_angles) for i in present])
-        out[present] = predictor.probabilities(batch).reshape(len(present), len(predictor.tta_angles), -1).mean(axis=1)
+        out[present] = predictor.read_inputs([inputs[i] for i in present])[0]
     return out
 
 

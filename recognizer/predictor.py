@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from recognizer.contract import CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, check_gate_io, check_model_io
-from recognizer.preprocess import ink_map, ink_to_model_input, to_model_input
+from recognizer.preprocess import ink_map, ink_to_model_input
 from recognizer.reading import Reading, decide
 from recognizer.segment import split_digits
 
@@ -99,7 +99,3 @@ class Predictor:
     def read(self, image) -> Reading:
         """Any drawing or image -> its Reading (InvalidImage for what cannot be read as an image)."""
         return self.read_ink(ink_map(image))
-
-    def predict(self, image) -> dict[str, float]:
-        """Any drawing or image -> {digit: probability} for all 10 digits; {} for a blank one."""
-        return self.predict_input(to_model_input(image))

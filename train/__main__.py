@@ -26,11 +26,10 @@ def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
     return pen, gate_sets
 
 
-def training_sets(cfg: TrainConfig, n_mnist: int, pen, gate_metrics) -> list[dict]:
+def training_sets(cfg: TrainConfig, source: str, n_mnist: int, pen, gate_metrics) -> list[dict]:
     """What the models were trained on, each set with its size and licence, for metrics.json and the card."""
     from train.pen_data import LICENCES
 
-    source = str(cfg.data_dir) if cfg.data_dir else cfg.hub_dataset
     sets = [{"name": "MNIST", "source": source, "samples": n_mnist, "licence": LICENCES["mnist"], "used_by": "digits, gate"}]
     if pen is not None:
         sets.append({"name": "UCI pen digits (pendigits-orig.tra)", "source": str(cfg.pen_data),
@@ -105,7 +104,7 @@ def run(cfg: TrainConfig) -> dict:
         best_epoch=history.pop("best_epoch"), val_accuracy=max(history["val_accuracy"]),
         epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
         augment=cfg.augment, seed=cfg.seed, train_samples=len(fit_train[0]), val_samples=len(fit_val[0]),
-        mnist_train_samples=len(train[0]), training_sets=training_sets(cfg, len(train[0]), pen, gate_metrics),
+        mnist_train_samples=len(train[0]), training_sets=training_sets(cfg, source, len(train[0]), pen, gate_metrics),
         train_seconds=round(seconds, 1), data_source=source, cpu_count=os.cpu_count(),
         tensorflow_version=tf.__version__, keras_version=keras.__version__,
         parameters=model.count_params(), extra_data=extras.sources,
