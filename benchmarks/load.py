@@ -12,8 +12,9 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from benchmarks.drawings import Style, render
-from benchmarks.http_client import predict, start
+from recognizer.strokes import Style
+from train.skeleton import redraw_digit as render
+from tests.http_client import predict, start
 from train.data import load_idx_dir
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.drawings import render
+from train.skeleton import redraw_digit as render
 from recognizer.strokes import Style, render_strokes
 from train.pen_data import PENDIGITS_TEST, QUICKDRAW_FILE, read_quickdraw, read_unipen
 

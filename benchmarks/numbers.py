@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.drawings import skeleton_segments
+from train.skeleton import skeleton_segments
 from recognizer.contract import NOT_A_DIGIT, NUM_CLASSES, check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.preprocess import INK_LEVEL, ink_map, ink_to_model_input

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.drawings import redraw_set, render
+from train.skeleton import redraw_digit as render, redraw_set
 from recognizer.contract import NOT_A_DIGIT, check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.reading import EMPTY_MESSAGE

@@ -22,8 +22,9 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from benchmarks.drawings import Style, render
-from benchmarks.http_client import ROOT, predict, start
+from recognizer.strokes import Style
+from train.skeleton import redraw_digit as render
+from tests.http_client import ROOT, predict, start
 from recognizer.contract import check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.preprocess import to_model_input

@@ -18,8 +18,8 @@ if not __package__:
     # Run as a file (python scripts/screenshot.py): make the project importable, as -m does.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.browser import open_app, shown_label, stroke  # noqa: E402
-from benchmarks.http_client import ROOT, AppServer, offline_env  # noqa: E402
+from tests.browser import open_app, shown_label, stroke  # noqa: E402
+from tests.http_client import ROOT, AppServer, offline_env  # noqa: E402
 
 NUMBER = "37"
 MARGIN = 12  # px of page kept below the lowest of the app's blocks, short of the examples' title

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 # Shared with scripts/screenshot.py; the tests import them from here.
-from benchmarks.http_client import AppServer, offline_env  # noqa: F401
+from tests.http_client import AppServer, offline_env  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
@@ -49,7 +49,8 @@ def drawn_digits(mnist, count: int, seed: int, transparent: bool | None = None):
     """(RGBA drawings, labels) of real MNIST test digits re-drawn as sketchpad strokes."""
     from dataclasses import replace
 
-    from benchmarks.drawings import random_style, render
+    from recognizer.strokes import random_style
+    from train.skeleton import redraw_digit as render
 
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(mnist.x_test), count, replace=False)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import chromium_path, open_app, shown_label, stroke
+from tests.browser import chromium_path, open_app, shown_label, stroke
 from tests.conftest import ARTIFACTS
 
 

@@ -18,7 +18,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from benchmarks.http_client import free_port
+from tests.http_client import free_port
 from recognizer.contract import NOT_A_DIGIT
 from recognizer.feedback import FeedbackRefused, FeedbackStore, RateLimiter, check_answer, make_correction
 from recognizer.preprocess import to_model_input
@@ -197,7 +197,7 @@ def test_corrections_per_session_are_limited(feedback_app):
 def test_one_tap_in_the_browser_corrects_a_reading(feedback_app):
     from playwright.sync_api import sync_playwright
 
-    from benchmarks.browser import chromium_path, open_app, shown_label, stroke
+    from tests.browser import chromium_path, open_app, shown_label, stroke
     from tests.test_browser import DIGITS, canvas_centre
 
     if not Path(chromium_path()).exists():

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from benchmarks.http_client import free_port
+from tests.http_client import free_port
 from tests.conftest import BUNDLED_MODEL, ROOT, AppServer, offline_env
 
 REPO = "someone/hub-digits"

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.drawings import Style, render
+from recognizer.strokes import Style
+from train.skeleton import redraw_digit as render
 from recognizer.contract import DIGIT_BOX, IMAGE_SIZE
 from recognizer.preprocess import InvalidImage, ink_map, to_model_input
 from tests.conftest import drawn_digits

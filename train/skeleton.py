@@ -1,4 +1,4 @@
-"""Skeletons of binary digit images, and their strokes (used by training and benchmarks)."""
+"""Skeletons of binary digit images, their strokes, and bitmaps re-drawn along them as sketchpad drawings."""
 
 import cv2
 import numpy as np
@@ -51,4 +51,28 @@ def skeleton_strokes(images: np.ndarray, upsample: int = UPSAMPLE) -> list[list[
             ys, xs = np.nonzero(skeleton)
             pairs = np.stack([np.stack([xs, ys], -1)] * 2, 1).astype(np.float32)
         out.append(list(pairs))
+    return out
+
+
+def skeleton_segments(digit: np.ndarray) -> np.ndarray:
+    """Line segments (K, 2, 2) in pixel coordinates (x, y) along the skeleton of a 28x28 digit, at 4x."""
+    return np.asarray(skeleton_strokes(digit[None])[0], np.float32)
+
+
+def redraw_digit(digit: np.ndarray, style) -> np.ndarray:
+    """A 28x28 uint8 bitmap (an MNIST digit) re-drawn along its skeleton as an RGBA sketchpad drawing."""
+    from recognizer.strokes import render_strokes
+
+    return render_strokes(skeleton_strokes(digit[None])[0], style)
+
+
+def redraw_set(digits: np.ndarray, seed: int) -> list:
+    """Each bitmap re-drawn in a random visitor style, seeded: [(RGBA drawing, Style), ...]."""
+    from recognizer.strokes import random_style
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for digit in digits:
+        style = random_style(rng)
+        out.append((redraw_digit(digit, style), style))
     return out
