@@ -12,9 +12,11 @@ from train.data import DataError
 from train.pen_data import (
     PENDIGITS_TEST,
     PENDIGITS_TRAIN,
+    UJIPEN_FILE,
     drawn_inputs,
     read_omniglot,
     read_quickdraw,
+    read_ujipen,
     read_unipen,
 )
 
@@ -35,6 +37,22 @@ def test_pen_digit_files_load_with_their_writers(unseen_writers):
     first = train[0]  # the file's first digit: an 8 in one stroke of 40-odd points
     assert first.label == 8 and len(first.strokes) == 1 and first.strokes[0].shape[1] == 2
     assert 1 <= max(len(d.strokes) for d in train) <= 6
+
+
+def test_ujipen_loads_60_writers_each_digit_twice():
+    digits = read_ujipen(DATA / "ujipen" / UJIPEN_FILE)
+    assert len(digits) == 1200 and len({d.writer for d in digits}) == 60
+    assert np.bincount([d.label for d in digits]).tolist() == [120] * 10
+    assert all(s.ndim == 2 and s.shape[1] == 2 for d in digits for s in d.strokes)
+    zero = digits[0].strokes[0]  # W01's first 0 is drawn from its top: y grows downwards in this file
+    assert zero[0, 1] < zero[:, 1].max()
+
+
+def test_ujipen_malformed_file_names_its_line(tmp_path):
+    bad = tmp_path / UJIPEN_FILE
+    bad.write_text("WORD 7 UPV_W23-02\n  NUMSTROKES 1\n  POINTS 3 # 1 2 3\n")
+    with pytest.raises(DataError, match=rf"{UJIPEN_FILE}:3"):
+        read_ujipen(bad)
 
 
 def test_pen_digits_are_upright_once_drawn(unseen_writers):

@@ -16,8 +16,10 @@ import numpy as np
 from train.data import DataError
 
 PENDIGITS_TRAIN, PENDIGITS_TEST = "pendigits-orig.tra", "pendigits-orig.tes"
+UJIPEN_FILE = "ujipenchars2-digits.txt"  # a test collection: never trained on
 OMNIGLOT_FILE, QUICKDRAW_FILE = "omniglot.npz", "doodles_28x28.npz"
-LICENCES = {"mnist": "CC BY-SA 3.0", "pendigits": "CC BY 4.0", "omniglot": "MIT", "quickdraw": "CC BY 4.0"}
+LICENCES = {"mnist": "CC BY-SA 3.0", "pendigits": "CC BY 4.0", "omniglot": "MIT", "quickdraw": "CC BY 4.0",
+            "ujipen": "CC BY 4.0"}
 
 
 class PenDigit(NamedTuple):
@@ -82,6 +84,52 @@ def read_unipen(path: Path) -> list[PenDigit]:
     close_digit(len(lines))
     if not digits:
         raise DataError(f"{path}: no digits found: not a UCI pen-digits file?")
+    return digits
+
+
+def read_ujipen(path: Path) -> list[PenDigit]:
+    """Parse UJIpenchars2's digits (y down; writer = its W number); DataError naming the file and line if malformed.
+
+    A test collection of another place and habit (crossed 7s, flagged 1s): never train on it.
+    """
+    path = _checked(Path(path))
+    digits: list[PenDigit] = []
+    label = writer = None
+    strokes: list = []
+    expected = 0
+
+    def close_digit(number: int):
+        if label is not None and len(strokes) != expected:
+            raise DataError(f"{path}:{number}: digit {label} of W{writer:02d} has {len(strokes)} of {expected} strokes")
+        if label is not None:
+            digits.append(PenDigit(strokes, label, writer))
+
+    lines = path.read_text(encoding="ascii").splitlines()
+    for number, line in enumerate(lines, 1):
+        words = line.split()
+        if not words or words[0].startswith("//"):
+            continue
+        try:
+            if words[0] == "WORD":
+                close_digit(number)
+                label, session = int(words[1]), words[2]
+                if not 0 <= label <= 9:
+                    raise ValueError(f"label {label} is not a digit")
+                writer, strokes, expected = int(session.split("_W")[1].split("-")[0]), [], 0
+            elif words[0] == "NUMSTROKES" and label is not None:
+                expected = int(words[1])
+            elif words[0] == "POINTS" and label is not None:
+                count, values = int(words[1]), words[3:]
+                if words[2] != "#" or len(values) != 2 * count or count < 1:
+                    raise ValueError(f"{len(values)} numbers for {count} points")
+                strokes.append(np.asarray(values, np.float32).reshape(count, 2))
+            else:
+                raise ValueError("unexpected line")
+        except (ValueError, IndexError) as e:
+            raise DataError(f"{path}:{number}: malformed line {line.strip()[:60]!r} ({e})") from None
+    close_digit(len(lines))
+    if not digits:
+        raise DataError(f"{path}: no digits found: not a UJIpenchars2 file?")
     return digits
 
 
