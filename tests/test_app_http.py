@@ -11,6 +11,8 @@ from PIL import Image
 from app import EXAMPLES
 from tests.conftest import ROOT, drawn_digits
 
+pytestmark = pytest.mark.slow  # a real server (and browser) per module
+
 
 def editor_value(path: Path, as_composite: bool) -> dict:
     image = handle_file(str(path))

@@ -8,6 +8,8 @@ import pytest
 from tests.browser import chromium_path, open_app, shown_label, stroke
 from tests.conftest import ARTIFACTS
 
+pytestmark = pytest.mark.slow  # a real server (and browser) per module
+
 
 @pytest.fixture(scope="module")
 def page(app_server):

@@ -99,6 +99,7 @@ def test_hub_loader_yields_the_same_arrays_as_idx(tmp_path, mnist, monkeypatch):
     assert data.x_train.dtype == np.uint8 and data.y_train.dtype == np.int64
 
 
+@pytest.mark.slow
 def test_offline_without_data_dir_fails_fast_with_one_line(tmp_path):
     start = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "train", "--epochs", "1"], cwd=ROOT, capture_output=True,
@@ -110,6 +111,7 @@ def test_offline_without_data_dir_fails_fast_with_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_reports_a_bad_data_dir_in_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "train", "--data-dir", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, env=offline_env(tmp_path), timeout=120)

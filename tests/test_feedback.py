@@ -98,6 +98,7 @@ def new_session(server) -> Client:
     return Client(server.url, verbose=False)
 
 
+@pytest.mark.slow
 def test_a_correction_over_http_lands_in_the_folder(feedback_app):
     before = rows(feedback_app.folder)
     start = time.time()
@@ -128,6 +129,7 @@ def shrunk_size(path: Path) -> tuple[int, int]:
     return round(width * scale), round(height * scale)
 
 
+@pytest.mark.slow
 def test_imagefolder_loads_the_corrections_with_their_labels(feedback_app, tmp_path):
     from datasets import load_dataset
 
@@ -175,6 +177,7 @@ def huge(tmp_path) -> Path:
     ("unreadable", "3", "(?i)not a readable image"),
     ("huge", "3", "exceeds the maximum file size"),
 ])
+@pytest.mark.slow
 def test_bad_corrections_are_refused_and_nothing_is_stored(feedback_app, request, image, answer, message):
     path = {"example": EXAMPLE_3, "blank": None}[image] if image in ("example", "blank") \
         else request.getfixturevalue(image)
@@ -184,6 +187,7 @@ def test_bad_corrections_are_refused_and_nothing_is_stored(feedback_app, request
     assert snapshot(feedback_app.folder) == before
 
 
+@pytest.mark.slow
 def test_corrections_per_session_are_limited(feedback_app):
     client, count = new_session(feedback_app), len(rows(feedback_app.folder))
     for _ in range(PER_MINUTE):
@@ -194,6 +198,7 @@ def test_corrections_per_session_are_limited(feedback_app):
     assert len(rows(feedback_app.folder)) == count + PER_MINUTE + 1
 
 
+@pytest.mark.slow
 def test_one_tap_in_the_browser_corrects_a_reading(feedback_app):
     from playwright.sync_api import sync_playwright
 
@@ -221,6 +226,7 @@ def test_one_tap_in_the_browser_corrects_a_reading(feedback_app):
             browser.close()
 
 
+@pytest.mark.slow
 def test_an_unreachable_hub_blocks_nothing_and_loses_nothing(tmp_path):
     folder = tmp_path / "feedback"
     # The model at an exact commit, from the local cache: start-up asks the (unreachable) Hub nothing for it.
@@ -284,6 +290,7 @@ def run_uploader(tmp_path, endpoint: str, timeout: float, stay: float) -> subpro
                             stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_a_silent_hub_holds_up_neither_start_nor_corrections(tmp_path):
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
@@ -490,6 +497,7 @@ def test_bad_extra_data_is_a_data_error(tmp_path, problem, message):
         load_extra(str(tmp_path / "feedback"))
 
 
+@pytest.mark.slow
 def test_an_unreachable_extra_dataset_fails_before_training(tmp_path):
     start = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "train", "--data-dir", str(MNIST_DIR), "--extra-data", REPO],
@@ -499,6 +507,7 @@ def test_an_unreachable_extra_dataset_fails_before_training(tmp_path):
     assert len(lines) == 1 and f"cannot load {REPO!r}" in lines[0], result.stderr
 
 
+@pytest.mark.slow
 def test_a_short_training_run_uses_the_corrections(tmp_path, mnist):
     from train.card import model_card
 

@@ -48,6 +48,7 @@ def run_push(tmp_path: Path, *args, **env) -> subprocess.CompletedProcess:
                           env=offline_env(tmp_path, **env), timeout=120)
 
 
+@pytest.mark.slow
 def test_dry_run_writes_exactly_the_upload(tmp_path):
     out = tmp_path / "staged"
     result = run_push(tmp_path, "--repo-id", REPO, "--dry-run", str(out))
@@ -58,6 +59,7 @@ def test_dry_run_writes_exactly_the_upload(tmp_path):
     assert (out / "final_model.keras").read_bytes() == BUNDLED_MODEL.read_bytes()
 
 
+@pytest.mark.slow
 def test_model_card_metadata_parses(tmp_path):
     out = tmp_path / "staged"
     assert run_push(tmp_path, "--repo-id", REPO, "--dry-run", str(out)).returncode == 0
@@ -78,12 +80,14 @@ def test_model_card_metadata_parses(tmp_path):
         assert must in body
 
 
+@pytest.mark.slow
 def test_push_refuses_a_model_under_min_accuracy(tmp_path):
     result = run_push(tmp_path, "--dry-run", str(tmp_path / "out"), "--min-accuracy", "0.9999")
     assert result.returncode == 1 and "under --min-accuracy" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_push_refuses_metrics_of_another_model(tmp_path):
     other = tmp_path / "other.keras"
     other.write_bytes(other_model_bytes(tmp_path))
@@ -91,6 +95,7 @@ def test_push_refuses_metrics_of_another_model(tmp_path):
     assert result.returncode == 1 and "does not describe" in result.stderr
 
 
+@pytest.mark.slow
 def test_push_without_a_token_says_so(tmp_path):
     result = run_push(tmp_path, "--repo-id", REPO)
     assert result.returncode == 1
@@ -98,6 +103,7 @@ def test_push_without_a_token_says_so(tmp_path):
         "push failed: no Hugging Face token: set HF_TOKEN (a write token) or run `hf auth login`"]
 
 
+@pytest.mark.slow
 def test_failed_upload_is_one_line_and_never_shows_the_token(tmp_path):
     start = time.monotonic()
     result = run_push(tmp_path, "--repo-id", REPO, HF_TOKEN=SECRET, HF_HUB_OFFLINE="0",
@@ -110,6 +116,7 @@ def test_failed_upload_is_one_line_and_never_shows_the_token(tmp_path):
 
 # ---- app start-up ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_app_serves_the_hub_model_from_the_local_cache(tmp_path):
     hf_home = tmp_path / "hf-home"
     commit = put_in_hub_cache(hf_home, REPO, {"final_model.keras": other_model_bytes(tmp_path),
@@ -125,6 +132,7 @@ def test_app_serves_the_hub_model_from_the_local_cache(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("problem", ["corrupt", "wrong-shape"])
 def test_app_falls_back_to_the_bundled_model(tmp_path, problem):
     data = b"PK\x03\x04 not really a zip" if problem == "corrupt" else other_model_bytes(tmp_path, (32, 32, 3))
@@ -140,6 +148,7 @@ def test_app_falls_back_to_the_bundled_model(tmp_path, problem):
         server.stop()
 
 
+@pytest.mark.slow
 def test_unreachable_hub_falls_back_within_seconds_and_hides_the_token(tmp_path):
     server = AppServer(offline_env(tmp_path, HF_HUB_OFFLINE="0", HF_TOKEN=SECRET,
                                    HF_ENDPOINT=f"http://127.0.0.1:{free_port()}"), tmp_path / "app.log")
@@ -152,6 +161,7 @@ def test_unreachable_hub_falls_back_within_seconds_and_hides_the_token(tmp_path)
         server.stop()
 
 
+@pytest.mark.slow
 def test_silent_hub_cannot_hang_start_up(tmp_path):
     import socket
 
@@ -169,6 +179,7 @@ def test_silent_hub_cannot_hang_start_up(tmp_path):
             server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("problem", ["missing", "corrupt"])
 def test_app_refuses_to_start_without_a_usable_bundled_model(tmp_path, problem):
     project = tmp_path / "project"
@@ -186,6 +197,7 @@ def test_app_refuses_to_start_without_a_usable_bundled_model(tmp_path, problem):
     assert "Running on" not in result.stdout
 
 
+@pytest.mark.slow
 def test_hub_model_without_metrics_is_still_served(tmp_path):
     commit = put_in_hub_cache(tmp_path / "hf-home", REPO, {"final_model.keras": other_model_bytes(tmp_path)})
     server = AppServer(offline_env(tmp_path, HF_MODEL_REPO=REPO), tmp_path / "app.log")
@@ -197,6 +209,7 @@ def test_hub_model_without_metrics_is_still_served(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gate_classes", [1, 10])
 def test_the_gate_comes_from_the_same_hub_commit_or_from_the_bundle(tmp_path, gate_classes):
     # A (N, 1) gate beside the Hub's model is served with it; a (N, 10) one is no gate: the bundled one is.

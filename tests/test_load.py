@@ -2,6 +2,9 @@
 
 from app import QUEUE_SIZE
 from benchmarks.load import drawings_png, run_clients
+import pytest
+
+pytestmark = pytest.mark.slow  # a real server (and browser) per module
 
 
 def test_32_concurrent_clients_are_all_answered(app_server, mnist):

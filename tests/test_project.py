@@ -80,6 +80,7 @@ def test_settings_come_from_the_environment():
     assert (settings.model_repo, settings.space_id, settings.model_revision) == ("me/model", "me/space", "v2")
 
 
+@pytest.mark.slow
 def test_importing_does_nothing(tmp_path):
     before = sorted(p.name for p in ROOT.iterdir())
     code = ("import app, space_config, recognizer.hub, recognizer.preprocess, recognizer.predictor, recognizer.reading, "

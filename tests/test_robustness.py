@@ -50,6 +50,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CASES)
 def test_bad_input_gets_an_answer_or_a_clear_refusal(client, tmp_path, name):
     path = tmp_path / name
@@ -70,6 +71,7 @@ def test_bad_input_gets_an_answer_or_a_clear_refusal(client, tmp_path, name):
     assert time.monotonic() - start < 10
 
 
+@pytest.mark.slow
 def test_none_value_is_answered(client):
     label, _ = client.predict(None, api_name="/predict")
     assert label["label"] == "Draw a digit"
@@ -81,6 +83,7 @@ def project_files() -> dict:
             if p.is_file() and not skip & set(p.relative_to(ROOT).parts) and "__pycache__" not in p.parts}
 
 
+@pytest.mark.slow
 def test_uploads_are_deleted_and_the_app_writes_only_to_its_temp_folder(app_server, client, tmp_path):
     before = project_files()
     path = tmp_path / "unique-upload-name.png"
@@ -108,6 +111,7 @@ def test_models_load_only_in_safe_mode(tmp_path):
 
 @pytest.mark.parametrize("background", ["/etc/hostname", str(ROOT / "examples" / "digit_3_pen_writer1.png"),
                                         {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}])
+@pytest.mark.slow
 def test_server_paths_in_the_payload_are_refused(app_server, background):
     import httpx
 

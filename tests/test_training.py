@@ -25,10 +25,11 @@ from train.augment import (
     to_atlas,
     warp,
 )
-from train.config import parse_args
+from train.config import Augmentation, TrainConfig, parse_args, parser, recipe, to_argv
 from train.fit import to_float, training_dataset
 
 
+@pytest.mark.slow
 def test_short_training_run_learns_real_digits(tmp_path):
     out = tmp_path / "run"
     result = subprocess.run(
@@ -49,17 +50,26 @@ def test_short_training_run_learns_real_digits(tmp_path):
     assert (out / "final_model.keras").stat().st_size > 100_000
 
 
+@pytest.mark.slow
 def test_short_run_with_pen_digits_trains_the_digit_model_and_the_gate(tmp_path):
     out, data = tmp_path / "run", MNIST_DIR.parent
     result = subprocess.run(
         [sys.executable, "-m", "train", "--data-dir", str(MNIST_DIR), "--limit", "1000", "--epochs", "2",
          "--pen-data", str(data / "pendigits"), "--pen-copies", "1", "--omniglot-data", str(data / "omniglot"),
          "--quickdraw-data", str(data / "quickdraw"), "--gate-epochs", "2", "--model-out", str(out / "m.keras"),
-         "--gate-out", str(out / "gate.keras"), "--report-dir", str(out / "reports")],
+         "--gate-out", str(out / "gate.keras"), "--report-dir", str(out / "reports"),
+         "--cache-dir", str(tmp_path / "cache")],
         cwd=ROOT, capture_output=True, text=True, env=offline_env(tmp_path), timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "reports" / "metrics.json").read_text())
+    # The whole recipe is recorded, and the flags that rebuild it from the defaults.
+    assert parse_args(metrics["rebuild_flags"]) == parse_args(
+        ["--data-dir", str(MNIST_DIR), "--limit", "1000", "--epochs", "2", "--pen-data", str(data / "pendigits"),
+         "--pen-copies", "1", "--omniglot-data", str(data / "omniglot"), "--quickdraw-data", str(data / "quickdraw"),
+         "--gate-epochs", "2", "--model-out", str(out / "m.keras"), "--gate-out", str(out / "gate.keras"),
+         "--report-dir", str(out / "reports"), "--cache-dir", str(tmp_path / "cache")])
+    assert metrics["recipe"]["gate_width"] == TrainConfig().gate_width and len(list((tmp_path / "cache").iterdir())) == 1
     sets = {s["name"].split(" (")[0]: s for s in metrics["training_sets"]}
     # --limit 1000 keeps the first 1,000 pen digits; those of their last 4 writers are held out for validation
     assert sets["UCI pen digits"]["samples"] + metrics["val_samples"] - 200 == 1000
@@ -153,7 +163,7 @@ def test_augmented_strokes_are_about_as_wide_as_mnist_writes_them(mnist):
     # The app brings drawn strokes to MNIST's width, so training spends nothing on blobs far bolder
     # than that. Before the width change was centred, the median was 0.7 px bolder than MNIST's.
     x, skeletons = prepare_training_images(mnist.x_train[:600], mnist.y_train[:600], 0, 0.5)
-    augmented = augment_batch(stroke_variants(x), skeletons, np.random.default_rng(0))
+    augmented = augment_batch(stroke_variants(x), skeletons, np.random.default_rng(0), Augmentation())
     assert abs(_median_stroke_px(augmented) - _median_stroke_px(mnist.x_train[:600] / 255)) < 0.3
 
 
@@ -170,41 +180,96 @@ def test_precomputed_stroke_variants_give_the_filtered_stroke_width(mnist):
 
 
 def test_affine_maps_stay_in_their_ranges():
-    maps = random_affine(np.random.default_rng(0), 2000)
+    ranges = Augmentation()
+    maps = random_affine(np.random.default_rng(0), 2000, ranges)
     linear = maps[:, :, :2]
-    # The inverse map of a scale in 0.85-1.12 (times an aspect jitter of 0.9-1.1) and a shear of at most 0.25.
+    # The inverse map of a scale within the shrink/grow range (the aspect jitter keeps the area) and a shear.
     det = np.linalg.det(linear)
-    assert (det > 1 / (1.12 * 1.1) ** 2 * 0.99).all() and (det < 1 / 0.85**2 * 1.01).all()
-    # The digit's centre lands within 2 px of the frame's centre.
+    largest, smallest = 1 + ranges.grow, 1 - ranges.shrink
+    assert (det > 1 / largest**2 * 0.999).all() and (det < 1 / smallest**2 * 1.001).all()
+    assert det.max() > 1 / smallest**2 * 0.97 and det.min() < 1 / largest**2 * 1.03  # the ranges are used, not just bounds
+    # The digit's centre lands within the shift of the frame's centre.
     centre = np.full(2, 13.5)
     landed = np.linalg.solve(linear, (centre - maps[:, :, 2])[..., None])[..., 0]
-    assert np.abs(landed - centre).max() <= 2.0 + 1e-4
+    assert np.abs(landed - centre).max() <= ranges.shift + 1e-4
 
 
 def test_augmentation_is_reproducible_from_its_seed(mnist):
     x, skeletons = prepare_training_images(mnist.x_train[:64], mnist.y_train[:64], 0, 0.5)
     variants = stroke_variants(x)
-    first = augment_batch(variants, skeletons, np.random.default_rng(7))
-    np.testing.assert_array_equal(first, augment_batch(variants, skeletons, np.random.default_rng(7)))
-    assert not np.array_equal(first, augment_batch(variants, skeletons, np.random.default_rng(8)))
+    first = augment_batch(variants, skeletons, np.random.default_rng(7), Augmentation())
+    np.testing.assert_array_equal(first, augment_batch(variants, skeletons, np.random.default_rng(7), Augmentation()))
+    assert not np.array_equal(first, augment_batch(variants, skeletons, np.random.default_rng(8), Augmentation()))
     assert first.dtype == np.float32 and 0 <= first.min() and first.max() <= 1
     # The digits are shared out over the cores: the result must not depend on how.
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        np.testing.assert_array_equal(first, augment_batch(variants, skeletons, np.random.default_rng(7)))
+        np.testing.assert_array_equal(first, augment_batch(variants, skeletons, np.random.default_rng(7), Augmentation()))
     finally:
         numba.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_cli_flags_have_help_text():
     result = subprocess.run([sys.executable, "-m", "train", "--help"], cwd=ROOT, capture_output=True, text=True)
     for flag in ("--epochs", "--batch-size", "--seed", "--model-out", "--report-dir", "--limit", "--data-dir",
-                 "--push", "--calm-fraction", "--writer-strokes", "--extra-data"):
+                 "--push", "--calm-fraction", "--writer-strokes", "--extra-data", "--gate-width", "--aug-rotation"):
         assert flag in result.stdout
 
 
-@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--limit", "5"], ["--calm-fraction", "1.5"]])
-def test_cli_rejects_bad_flags(argv):
+def test_every_config_field_is_a_flag_with_help():
+    actions = {a.dest: a for a in parser()._actions if a.dest != "help"}
+
+    def names(config, prefix=""):
+        for name, value in vars(config).items():
+            yield from names(value, prefix + name + "_") if hasattr(value, "__dataclass_fields__") else [prefix + name]
+
+    assert set(names(TrainConfig())) == set(actions)
+    assert all(a.help and len(a.help) > 10 for a in actions.values())
+
+
+def test_the_defaults_are_the_recipe_and_flags_rebuild_any_config():
+    assert parse_args([]) == TrainConfig()
+    cfg = parse_args(["--epochs", "3", "--no-augment", "--extra-data", "a", "--extra-data", "b", "--gate-width", "1",
+                      "--aug-rotation", "5", "--style-brush", "0.01", "0.05", "--pen-data", "/x", "--push"])
+    assert cfg.epochs == 3 and not cfg.augment and cfg.extra_data == ("a", "b") and cfg.aug.rotation == 5
+    assert cfg.style_brush == (0.01, 0.05) and cfg.push and str(cfg.pen_data) == "/x"
+    assert parse_args(to_argv(cfg)) == cfg
+    assert to_argv(TrainConfig()) == []
+    written = json.loads(json.dumps(recipe(cfg)))  # metrics.json holds it as plain JSON
+    assert written["aug"]["rotation"] == 5 and written["extra_data"] == ["a", "b"] and written["pen_data"] == "/x"
+
+
+def test_drawn_sets_are_kept_by_what_makes_them(tmp_path):
+    from train.drawn_cache import cache_key, load_sets, save_sets
+    from train.pen_data import PenSets
+
+    data = tmp_path / "data.txt"
+    data.write_text("pen digits")
+    mnist = np.arange(10, dtype=np.uint8)
+    key = lambda cfg, digits=mnist: cache_key(recipe(cfg), [data], [digits])  # noqa: E731
+    base = TrainConfig()
+    assert key(base) == key(TrainConfig(epochs=3, gate_width=1))  # fitting only: the same drawings
+    assert key(base) != key(TrainConfig(pen_copies=2)) and key(base) != key(TrainConfig(seed=1))
+    assert key(base) != key(base, mnist[::-1])
+    before = key(base)
+    data.write_text("other pen digits")
+    assert key(base) != before
+    pen = PenSets(np.ones((2, 28, 28), np.uint8), np.array([3, 4]), np.zeros((1, 28, 28), np.uint8), np.array([5]), 26, 4)
+    gate = {"mnist": np.full((3, 28, 28), 7, np.uint8), "doodles": np.zeros((0, 28, 28), np.uint8)}
+    save_sets(tmp_path / "sets.npz", pen, gate)
+    pen_back, gate_back = load_sets(tmp_path / "sets.npz", PenSets)
+    assert pen_back.train_writers == 26 and isinstance(pen_back.val_writers, int)
+    np.testing.assert_array_equal(pen_back.y_train, pen.y_train)
+    assert set(gate_back) == set(gate) and gate_back["mnist"].shape == (3, 28, 28)
+    save_sets(tmp_path / "none.npz", None, None)
+    assert load_sets(tmp_path / "none.npz", PenSets) == (None, None)
+
+
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--limit", "5"], ["--calm-fraction", "1.5"],
+                                  ["--gate-refusal", "2"], ["--batch-size", "x"]])
+def test_cli_rejects_bad_flags(argv, capsys):
     with pytest.raises(SystemExit):
         parse_args(argv)
+    assert "error" in capsys.readouterr().err

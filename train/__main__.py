@@ -3,10 +3,11 @@
 import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from train.config import TrainConfig, parse_args
+from train.config import TrainConfig, parse_args, recipe, to_argv
 from train.data import DataError, load_mnist, split_validation
 from train.extra_data import training_extras
 
@@ -23,6 +24,30 @@ def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
     sizes = {k: min(v, cfg.limit) if cfg.limit else v for k, v in GATE_SIZES.items()}
     gate_sets = draw_gate_sets(train_x, val_x, cfg.omniglot_data and cfg.omniglot_data / OMNIGLOT_FILE,
                                cfg.quickdraw_data and cfg.quickdraw_data / QUICKDRAW_FILE, sizes, cfg.seed)
+    return pen, gate_sets
+
+
+def cached_draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
+    """draw_data, or the sets a run with the same recipe, data and code drew before (cfg.cache_dir)."""
+    import zipfile
+
+    from train.drawn_cache import cache_key, load_sets, save_sets
+    from train.pen_data import PenSets
+
+    folders = [f for f in (cfg.pen_data, cfg.omniglot_data, cfg.quickdraw_data) if f is not None]
+    if cfg.cache_dir is None or not folders:  # nothing to keep: MNIST alone is not drawn
+        return draw_data(cfg, train_x, val_x)
+    files = [p for folder in folders for p in sorted(Path(folder).iterdir()) if p.is_file()]
+    path = Path(cfg.cache_dir) / f"drawn-{cache_key(recipe(cfg), files, [train_x, val_x])}.npz"
+    if path.is_file():
+        try:
+            sets = load_sets(path, PenSets)
+            print(f"drawn sets: from {path}")
+            return sets
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
+            print(f"drawn sets: {path} is unreadable ({type(e).__name__}): drawing them again")
+    pen, gate_sets = draw_data(cfg, train_x, val_x)
+    save_sets(path, pen, gate_sets)
     return pen, gate_sets
 
 
@@ -54,7 +79,7 @@ def run(cfg: TrainConfig) -> dict:
     val_size = min(cfg.val_size, len(x) // 5)
     train, val = split_validation(x, y, val_size, cfg.seed)
     extras = training_extras(cfg)  # a data problem fails before the drawing and TensorFlow
-    pen, gate_sets = draw_data(cfg, train[0], val[0])
+    pen, gate_sets = cached_draw_data(cfg, train[0], val[0])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
     import keras
     import tensorflow as tf
@@ -101,6 +126,7 @@ def run(cfg: TrainConfig) -> dict:
         gate_metrics["gate_sha256"] = file_sha256(cfg.gate_out)
         metrics["gate"] = gate_metrics
     metrics.update(
+        recipe=recipe(cfg), rebuild_flags=to_argv(cfg),  # the whole config: the run can be rebuilt from these
         best_epoch=history.pop("best_epoch"), val_accuracy=max(history["val_accuracy"]),
         epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
         augment=cfg.augment, seed=cfg.seed, train_samples=len(fit_train[0]), val_samples=len(fit_val[0]),

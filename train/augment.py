@@ -260,14 +260,14 @@ def change_stroke_width(atlas: np.ndarray, amount: np.ndarray) -> np.ndarray:
     return out
 
 
-def random_affine(rng: np.random.Generator, n: int, strength: float = 1.0) -> np.ndarray:
-    """(n, 2, 3) output->input maps: at strength 1, rotation ±12°, shear ±0.25, scale 0.85-1.12 and shift ±2 px;
-    at any strength, an aspect jitter of 0.9-1.1."""
-    angle = np.radians(rng.uniform(-12.0, 12.0, n) * strength)
-    shear = rng.uniform(-0.25, 0.25, n) * strength
-    scale = rng.uniform(1 - 0.15 * strength, 1 + 0.12 * strength, n)
-    aspect = rng.uniform(0.9, 1.1, n)
-    shift = rng.uniform(-2.0, 2.0, (n, 2)) * strength
+def random_affine(rng: np.random.Generator, n: int, ranges: "Augmentation", strength: float = 1.0) -> np.ndarray:  # noqa: F821
+    """(n, 2, 3) output->input maps: rotation, shear, scale and shift within the ranges times strength, and an
+    aspect jitter at any strength."""
+    angle = np.radians(rng.uniform(-ranges.rotation, ranges.rotation, n) * strength)
+    shear = rng.uniform(-ranges.shear, ranges.shear, n) * strength
+    scale = rng.uniform(1 - ranges.shrink * strength, 1 + ranges.grow * strength, n)
+    aspect = rng.uniform(1 - ranges.aspect, 1 + ranges.aspect, n)
+    shift = rng.uniform(-ranges.shift, ranges.shift, (n, 2)) * strength
     c, s = np.cos(angle), np.sin(angle)
     sx, sy = scale * aspect, scale / aspect
     # Forward map A = R(angle) @ Shear @ diag(sx, sy) about the centre; sampling needs its inverse.
@@ -300,27 +300,21 @@ def warp(atlas: np.ndarray, affine: np.ndarray, grids: np.ndarray | None = None)
     return out
 
 
-def elastic(images: np.ndarray, rng: np.random.Generator, displacement_px: float = 1.3) -> np.ndarray:
-    """Elastic distortion alone (after Simard et al. 2003) of float digits (B, 28, 28)."""
-    identity = np.broadcast_to(np.eye(2, 3, dtype=np.float32), (len(images), 2, 3))
-    return warp(to_atlas(images), identity, random_grids(rng, len(images), displacement_px))
-
-
 def augment_batch(variants: np.ndarray, skeletons: np.ndarray, rng: np.random.Generator,
-                  strength: float = 1.0) -> np.ndarray:
+                  ranges: "Augmentation", strength: float = 1.0) -> np.ndarray:  # noqa: F821
     """Augment digits, given as their stroke_variants (B, 3, 32, 32) and skeletons, with randomness from rng.
 
-    Returns float32 (B, 28, 28) in [0, 1]. strength in [0, 1] scales every probability and
-    magnitude but the aspect jitter (0: that jitter only). Training calls it once per epoch, on
-    every training digit.
+    Returns float32 (B, 28, 28) in [0, 1]. ranges (train.config.Augmentation) bound every change at
+    strength 1; strength in [0, 1] scales every probability and magnitude but the aspect jitter (0:
+    that jitter only). Training calls it once per epoch, on every training digit.
     """
     n = len(variants)
-    use_reink = rng.random(n) < 0.35 * strength  # the uniform strokes of a sketchpad, from thin to bold
-    gain = rng.uniform(2.2, 6.0, n).astype(np.float32)
-    amount = rng.uniform(-0.5 * strength, 0.5 * strength, n).astype(np.float32)
-    use_elastic = rng.random(n) < 0.5 * strength
-    grids = random_grids(rng, n, 1.3 * use_elastic)
-    affine = random_affine(rng, n, strength)
+    use_reink = rng.random(n) < ranges.reink * strength  # the uniform strokes of a sketchpad, from thin to bold
+    gain = rng.uniform(*ranges.reink_gain, n).astype(np.float32)
+    amount = rng.uniform(-ranges.width_change * strength, ranges.width_change * strength, n).astype(np.float32)
+    use_elastic = rng.random(n) < ranges.elastic * strength
+    grids = random_grids(rng, n, ranges.elastic_px * use_elastic)
+    affine = random_affine(rng, n, ranges, strength)
     out = np.empty((n, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     with _RENDER_LOCK:
         _render(variants, skeletons, use_reink, gain, amount, affine, grids, _GAUSS, _UPSAMPLE, out)

@@ -1,5 +1,7 @@
 """The model card (README.md of the Hub repo), generated from metrics.json: never edit by hand."""
 
+import json
+
 import yaml
 
 from recognizer.contract import CLASS_NAMES
@@ -74,6 +76,15 @@ def _gate(metrics: dict) -> str:
             f"trained on, kept for measurement: {kinds}.")
 
 
+def _recipe(metrics: dict) -> str:
+    """The command that rebuilds the model and gate, and the whole recipe they were made with."""
+    if "recipe" not in metrics:
+        return ""
+    command = " ".join(["python -m train", *metrics.get("rebuild_flags", [])])
+    return (f"- rebuild: `{command}` (data paths as on the training machine); the whole recipe:\n\n"
+            f"```json\n{json.dumps(metrics['recipe'], indent=1)}\n```")
+
+
 def model_card(metrics: dict, repo_id: str, drawn: dict | None = None) -> str:
     """The whole card: YAML front matter, then headline figures first and details after."""
     per_class = " | ".join(f"{metrics['per_class_accuracy'][c]:.2%}" for c in CLASS_NAMES)
@@ -128,6 +139,7 @@ Dropout 0.5 -> Dense 10 softmax.
   flagged 1, crossed 7);
 - {metrics['train_samples']:,} training and {metrics['val_samples']:,} validation samples (never a test split);
 {extra}- time: {metrics['train_seconds']:.0f} s on {metrics['cpu_count']} CPU cores; seed {metrics['seed']}.
+{_recipe(metrics)}
 
 ## Results on MNIST's test set
 | digit | {' | '.join(CLASS_NAMES)} |

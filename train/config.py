@@ -1,96 +1,217 @@
-"""One typed, side-effect-free training config and its command-line flags."""
+"""The one training recipe: a typed, side-effect-free config whose fields are the command-line flags.
+
+Every number that shapes a shipped artifact (digit model, gate, drawn data, augmentation,
+thresholds, minimum accuracy, file names) is a field here, with its default. `parse_args`
+derives the flags from the fields (a nested section's fields get its prefix: `--aug-rotation`),
+so there is no second list to keep in step; `metrics.json` and the model card record the whole
+config, and `to_argv` gives the command that rebuilds a run.
+"""
 
 import argparse
-from dataclasses import dataclass, fields
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+
+def option(default, help: str, **metadata):
+    """A config field with its help text (and `choices`, `minimum`, `maximum` checks)."""
+    kind = "default_factory" if isinstance(default, (list, dict)) else "default"
+    return field(**{kind: default}, metadata={"help": help, **metadata})
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """How training digits are varied each epoch (train.augment), at strength 1."""
+
+    rotation: float = option(12.0, "largest rotation, degrees")
+    shear: float = option(0.25, "largest shear")
+    shrink: float = option(0.15, "largest shrink, as a share of the size")
+    grow: float = option(0.12, "largest growth, as a share of the size")
+    aspect: float = option(0.1, "largest change of width over height, either way, at any strength")
+    shift: float = option(2.0, "largest shift, px of 28")
+    reink: float = option(0.35, "share of digits re-inked from their skeleton: a sketchpad's uniform strokes")
+    reink_gain: tuple[float, float] = option((2.2, 6.0), "range of the re-inking's gain: thin to bold strokes")
+    width_change: float = option(0.5, "largest stroke-width change, as a share of a 3x3 dilation or erosion")
+    elastic: float = option(0.5, "share of digits elastically distorted")
+    elastic_px: float = option(1.3, "standard deviation of the elastic displacement, px")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data_dir: Path | None = None  # folder of IDX files; None loads ylecun/mnist from the Hub
-    hub_dataset: str = "ylecun/mnist"
-    extra_data: tuple[str, ...] = ()  # corrections' folders or Hub dataset ids (train.extra_data)
-    epochs: int = 45  # with the pen digits, 74,500 digits an epoch: as many steps as 60 epochs of MNIST alone
-    batch_size: int = 128
-    learning_rate: float = 2e-3  # peak of the warm-up + cosine schedule
-    warmup_epochs: int = 1
-    val_size: int = 5000  # held out from the training split; the test split is for evaluation only
-    limit: int | None = None  # use only the first N training digits (quick runs)
-    augment: bool = True
-    writer_strokes: float = 0.5  # share of training 0s, 1s and 7s given a slash, flag/base or bar
-    calm_fraction: float = 0.25  # share of the epochs, at the end, with gentler augmentation
-    calm_strength: float = 0.25
-    pen_data: Path | None = None  # folder with pendigits-orig.tra: real pen digits, drawn as sketchpad drawings
-    pen_copies: int = 3  # drawings of each training pen digit, each in its own random style
-    pen_val_writers: int = 4  # pen writers held out of training: validation and the gate's threshold
-    omniglot_data: Path | None = None  # folder with omniglot.npz: non-digits for the gate
-    quickdraw_data: Path | None = None  # folder with doodles_28x28.npz: non-digits for the gate
-    gate_epochs: int = 10
-    gate_refusal: float = 0.002  # share of held-out real digits the gate may refuse
-    gate_out: Path = Path("not_digit_gate.keras")
-    seed: int = 42
-    model_out: Path = Path("final_model.keras")
-    report_dir: Path = Path("reports")
-    push: bool = False
-    repo_id: str | None = None  # None: space_config's model repo
-    min_accuracy: float = 0.99  # refuse to push a model under this test accuracy
+    """Everything `python -m train` does, with the defaults that made the shipped model and gate."""
+
+    # Data
+    data_dir: Path | None = option(None, "folder with the MNIST IDX files (.gz or raw); default: load --hub-dataset")
+    hub_dataset: str = option("ylecun/mnist", "Hub dataset id or local dataset folder of MNIST")
+    extra_data: tuple[str, ...] = option((), "also train on these corrections: a folder of the Space's corrections "
+                                             "(FEEDBACK_DIR) or a Hub dataset id in that layout; repeatable")
+    pen_data: Path | None = option(None, "folder with the UCI pen digits (pendigits-orig.tra): train on them too, "
+                                         "drawn as sketchpad drawings")
+    omniglot_data: Path | None = option(None, "folder with omniglot.npz: handwritten non-digits for the gate")
+    quickdraw_data: Path | None = option(None, "folder with doodles_28x28.npz: Quick, Draw! doodles for the gate")
+    cache_dir: Path | None = option(Path("runs/drawn-cache"), "where drawn training sets are kept between runs, "
+                                    "keyed on what makes them (none: draw every time)")
+    val_size: int = option(5000, "validation digits held out of MNIST's training split (its test split is for "
+                                 "evaluation only)", minimum=1)
+    limit: int | None = option(None, "use only the first N training digits (quick runs)", minimum=100)
+    pen_copies: int = option(3, "drawings of each training pen digit, each in its own random style", minimum=1)
+    pen_val_writers: int = option(4, "pen writers held out of training: validation and the gate's threshold",
+                                  minimum=0)
+    # Drawing: the visitor styles every drawn training set is drawn in (recognizer.strokes.random_style)
+    style_canvas: tuple[int, int] = option((400, 800), "canvas heights drawn on, px")
+    style_brush: tuple[float, float] = option((0.02, 0.07), "brush widths, as shares of the canvas height")
+    style_size: tuple[float, float] = option((0.35, 0.8), "drawing sizes, as shares of the canvas")
+    # Digit model
+    epochs: int = option(45, "training epochs (with the pen digits, 74,500 digits an epoch)", minimum=1)
+    batch_size: int = option(128, "batch size", minimum=1)
+    learning_rate: float = option(2e-3, "peak learning rate of the warm-up + cosine schedule (Adam)")
+    warmup_epochs: int = option(1, "linear warm-up epochs", minimum=0)
+    augment: bool = option(True, "augment the training digits every epoch")
+    aug: Augmentation = option(Augmentation(), "the augmentation's ranges")
+    writer_strokes: float = option(0.5, "share of MNIST training 0s, 1s and 7s given a slash, flag/base or bar",
+                                   minimum=0, maximum=1)
+    calm_fraction: float = option(0.25, "share of the epochs, at the end, with gentler augmentation",
+                                  minimum=0, maximum=1)
+    calm_strength: float = option(0.25, "augmentation strength (0-1) in the calm epochs", minimum=0, maximum=1)
+    # Not-a-digit gate
+    gate_epochs: int = option(10, "training epochs of the not-a-digit gate", minimum=1)
+    gate_width: int = option(2, "width multiplier of the gate's layers (2: 224k weights)", minimum=1)
+    gate_refusal: float = option(0.002, "share of held-out real digits the gate may call 'not a digit' "
+                                        "(sets its threshold)", minimum=0, maximum=1)
+    gate_screen: float = option(0.99, "Omniglot glyphs the digit model reads this surely (a circle, a bar) are "
+                                      "digits in all but name: left out of the negatives", minimum=0, maximum=1)
+    gate_mnist: int = option(12000, "MNIST digits drawn for the gate", minimum=0)
+    gate_omniglot: int = option(30000, "Omniglot characters drawn as negatives", minimum=0)
+    gate_doodles: int = option(48000, "Quick, Draw! doodles drawn as negatives", minimum=0)
+    gate_scribbles: int = option(6000, "random scribbles drawn as negatives", minimum=0)
+    gate_val: int = option(2000, "drawings of each validation set of the gate", minimum=0)
+    gate_held_out: tuple[str, ...] = option(("bee", "car", "guitar", "octopus", "snowman"),
+                                            "doodle kinds never trained on: the benchmark's unseen kinds")
+    # Output, checks and Hub
+    seed: int = option(42, "seed for every random source")
+    model_out: Path = option(Path("final_model.keras"), "where to save the digit model")
+    gate_out: Path = option(Path("not_digit_gate.keras"), "where to save the not-a-digit gate")
+    report_dir: Path = option(Path("reports"), "folder for metrics.json and plots")
+    min_accuracy: float = option(0.994, "refuse to push a model under this MNIST test accuracy",
+                                 minimum=0, maximum=1)
+    push: bool = option(False, "push model, gate and card to the Hub after training (needs HF_TOKEN)")
+    repo_id: str | None = option(None, "Hub model repo to push to (default: HF_MODEL_REPO)")
+
+    def __post_init__(self):
+        for problem in check(self):
+            raise ValueError(problem)
+
+
+def check(config) -> list[str]:
+    """What is out of range in a config (its fields' minimum/maximum), nested sections included."""
+    problems = []
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            continue  # checked when it was built
+        for bound, wrong in (("minimum", lambda v, b: v < b), ("maximum", lambda v, b: v > b)):
+            if bound in f.metadata and value is not None and wrong(value, f.metadata[bound]):
+                problems.append(f"--{flag_name(f.name)} must be at {bound} {f.metadata[bound]}, not {value}")
+    return problems
+
+
+def flag_name(name: str, prefix: str = "") -> str:
+    return (prefix + name).replace("_", "-")
+
+
+def _scalar(annotation):
+    """(the type a flag's value is parsed as, how many values it takes) for a field's annotation."""
+    if isinstance(annotation, types.UnionType):  # X | None
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if typing.get_origin(annotation) is tuple:
+        inner = typing.get_args(annotation)
+        return inner[0], ("*" if inner[-1] is Ellipsis else len(inner))
+    return annotation, None
+
+
+def _add_flags(parser, cls, prefix: str = "") -> None:
+    for f in fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if dataclasses.is_dataclass(default):
+            _add_flags(parser, type(default), prefix=f.name + "_")
+            continue
+        kind, count = _scalar(f.type)
+        flag = "--" + flag_name(f.name, prefix)
+        if kind is bool:
+            parser.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=default,
+                                help=f.metadata["help"])
+        elif count == "*":  # a repeatable flag
+            parser.add_argument(flag, dest=prefix + f.name, type=kind, action="append", default=None,
+                                metavar=f.name.upper().removesuffix("S"), help=f.metadata["help"] + " (repeatable)")
+        else:
+            parser.add_argument(flag, dest=prefix + f.name, type=kind, nargs=count, default=default,
+                                help=f"{f.metadata['help']} (default: {default})")
+
+
+def _build(cls, values: dict, prefix: str = ""):
+    kwargs = {}
+    for f in fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if dataclasses.is_dataclass(default):
+            kwargs[f.name] = _build(type(default), values, prefix + f.name + "_")
+            continue
+        value = values[prefix + f.name]
+        if isinstance(default, tuple) or _scalar(f.type)[1] is not None:
+            value = tuple(value) if value is not None else default
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m train`, one flag per config field."""
+    p = argparse.ArgumentParser(prog="python -m train", description="Train the seed CNN and the not-a-digit gate.")
+    _add_flags(p, TrainConfig)
+    return p
 
 
 def parse_args(argv=None) -> TrainConfig:
     """Build a TrainConfig from command-line flags."""
-    d = TrainConfig()
-    p = argparse.ArgumentParser(prog="python -m train", description="Train the seed CNN on MNIST.")
-    p.add_argument("--data-dir", type=Path, default=d.data_dir,
-                   help="folder with the MNIST IDX files (.gz or raw); default: load ylecun/mnist from the Hub")
-    p.add_argument("--hub-dataset", default=d.hub_dataset, help="Hub dataset id or local dataset folder")
-    p.add_argument("--extra-data", action="append", default=None, metavar="SRC",
-                   help="also train on these samples: a folder of the Space's corrections (FEEDBACK_DIR) or a Hub "
-                        "dataset id in that layout; 'not a digit' ones are set aside for the not-a-digit gate; "
-                        "repeatable")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="training epochs")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="batch size")
-    p.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate (Adam)")
-    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="linear warm-up epochs")
-    p.add_argument("--val-size", type=int, default=d.val_size, help="validation digits held out of the training split")
-    p.add_argument("--limit", type=int, default=d.limit, help="train on the first N training digits only")
-    p.add_argument("--no-augment", dest="augment", action="store_false", help="disable data augmentation")
-    p.add_argument("--writer-strokes", type=float, default=d.writer_strokes,
-                   help="share of training 0s, 1s and 7s drawn with a slash, a flag or base, a crossbar")
-    p.add_argument("--calm-fraction", type=float, default=d.calm_fraction,
-                   help="share of the epochs, at the end, trained with gentler augmentation")
-    p.add_argument("--calm-strength", type=float, default=d.calm_strength,
-                   help="augmentation strength (0-1) in the calm epochs")
-    p.add_argument("--pen-data", type=Path, default=d.pen_data,
-                   help="folder with the UCI pen digits (pendigits-orig.tra): train on them too, drawn as sketchpad drawings")
-    p.add_argument("--pen-copies", type=int, default=d.pen_copies, help="drawings of each training pen digit")
-    p.add_argument("--pen-val-writers", type=int, default=d.pen_val_writers,
-                   help="pen writers held out of training, for validation and the gate's threshold")
-    p.add_argument("--omniglot-data", type=Path, default=d.omniglot_data,
-                   help="folder with omniglot.npz: handwritten non-digits for the not-a-digit gate")
-    p.add_argument("--quickdraw-data", type=Path, default=d.quickdraw_data,
-                   help="folder with doodles_28x28.npz: Quick, Draw! doodles for the not-a-digit gate")
-    p.add_argument("--gate-epochs", type=int, default=d.gate_epochs, help="training epochs of the not-a-digit gate")
-    p.add_argument("--gate-refusal", type=float, default=d.gate_refusal,
-                   help="share of held-out real digits the gate may call 'not a digit' (sets its threshold)")
-    p.add_argument("--gate-out", type=Path, default=d.gate_out, help="where to save the not-a-digit gate")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed for every random source")
-    p.add_argument("--model-out", type=Path, default=d.model_out, help="where to save the trained model")
-    p.add_argument("--report-dir", type=Path, default=d.report_dir, help="folder for metrics.json and plots")
-    p.add_argument("--push", action="store_true", help="push the model to the Hub after training (needs HF_TOKEN)")
-    p.add_argument("--repo-id", default=d.repo_id, help="Hub model repo to push to (default: HF_MODEL_REPO)")
-    p.add_argument("--min-accuracy", type=float, default=d.min_accuracy,
-                   help="refuse to push a model whose test accuracy is below this")
-    args = p.parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1:
-        p.error("--epochs and --batch-size must be positive")
-    if not (0 <= args.calm_fraction <= 1 and 0 <= args.calm_strength <= 1 and 0 <= args.writer_strokes <= 1):
-        p.error("--calm-fraction, --calm-strength and --writer-strokes must be between 0 and 1")
-    if args.pen_copies < 1 or args.pen_val_writers < 0 or args.gate_epochs < 1:
-        p.error("--pen-copies and --gate-epochs must be positive, --pen-val-writers not negative")
-    if not 0 < args.gate_refusal < 1:
-        p.error("--gate-refusal must be between 0 and 1")
-    if args.limit is not None and args.limit < 100:
-        p.error("--limit must be at least 100 digits")
-    args.extra_data = tuple(args.extra_data or ())
-    names = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    p = parser()
+    values = vars(p.parse_args(argv))
+    try:
+        return _build(TrainConfig, values)
+    except ValueError as e:
+        p.error(str(e))
+
+
+def recipe(cfg: TrainConfig) -> dict:
+    """The whole config as plain JSON values, for metrics.json and the model card."""
+    def plain(value):
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        return str(value) if isinstance(value, Path) else value
+
+    return plain(cfg)
+
+
+def to_argv(cfg: TrainConfig) -> list[str]:
+    """The flags that rebuild cfg from the defaults (only those that differ)."""
+    argv = []
+
+    def walk(value, default, prefix=""):
+        for f in fields(value):
+            mine, theirs = getattr(value, f.name), getattr(default, f.name)
+            if dataclasses.is_dataclass(mine):
+                walk(mine, theirs, prefix + f.name + "_")
+            elif mine != theirs:
+                flag = "--" + flag_name(f.name, prefix)
+                if isinstance(mine, bool):
+                    argv.append(flag if mine else "--no-" + flag[2:])
+                elif _scalar(f.type)[1] == "*":
+                    argv.extend(x for item in mine for x in (flag, str(item)))
+                elif isinstance(mine, tuple):
+                    argv.extend([flag, *map(str, mine)])
+                else:
+                    argv.extend([flag, str(mine)])
+
+    walk(cfg, TrainConfig())
+    return argv

@@ -58,7 +58,7 @@ def training_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, skeletons: 
         variants = stroke_variants(x)
 
         def augment(seed):
-            return augment_batch(variants, skeletons, np.random.default_rng(int(seed) % 2**63), strength)[..., None]
+            return augment_batch(variants, skeletons, np.random.default_rng(int(seed) % 2**63), cfg.aug, strength)[..., None]
 
         def epoch(seed, labels):
             images = tf.numpy_function(augment, [seed], tf.float32, stateful=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from space_config import hub_settings
 from train.card import model_card
+from train.config import TrainConfig
 from train.evaluate import CONFUSION_PNG, CURVES_PNG, METRICS_JSON
 
 DRAWN_JSON = "real_writers.json"  # benchmarks.real_writers --json: the card's drawn-data figures
@@ -112,13 +113,14 @@ def run_push(model: Path, report_dir: Path, repo_id: str | None, min_accuracy: f
 
 
 def main(argv=None) -> int:
+    recipe = TrainConfig()  # the same file names and accuracy floor as the training run
     p = argparse.ArgumentParser(prog="python -m train.push", description=__doc__.splitlines()[0])
     p.add_argument("--repo-id", default=None, help="model repo (default: HF_MODEL_REPO or space_config's)")
-    p.add_argument("--model", type=Path, default=Path("final_model.keras"), help="model file to push")
+    p.add_argument("--model", type=Path, default=recipe.model_out, help="model file to push")
     p.add_argument("--gate", type=Path, default=None,
                    help="the not-a-digit gate trained with the model (default: not_digit_gate.keras beside it)")
-    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="folder with metrics.json and plots")
-    p.add_argument("--min-accuracy", type=float, default=0.99, help="refuse models under this test accuracy")
+    p.add_argument("--report-dir", type=Path, default=recipe.report_dir, help="folder with metrics.json and plots")
+    p.add_argument("--min-accuracy", type=float, default=recipe.min_accuracy, help="refuse models under this test accuracy")
     p.add_argument("--dry-run", type=Path, metavar="DIR", default=None,
                    help="write the files an upload would send into DIR and send nothing")
     args = p.parse_args(argv)
