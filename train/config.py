@@ -23,6 +23,10 @@ class TrainConfig:
     pen_data: Path | None = None  # folder with pendigits-orig.tra: real pen digits, drawn as sketchpad drawings
     pen_copies: int = 3  # drawings of each training pen digit, each in its own random style
     pen_val_writers: int = 4  # pen writers held out of training: validation and the gate's threshold
+    # Share of the training pen drawings of 0, 1, 4, 5, 7, 9 redrawn in a writing convention (slashed 0,
+    # crossed 7, flagged 1, ...: train.conventions): about one of each digit's three drawings, so each
+    # writer's own habit stays the majority.
+    pen_conventions: float = 0.35
     omniglot_data: Path | None = None  # folder with omniglot.npz: non-digits for the gate
     quickdraw_data: Path | None = None  # folder with doodles_28x28.npz: non-digits for the gate
     gate_epochs: int = 10
