@@ -38,8 +38,10 @@ def slashed_zero(strokes, rng):
     centre = x0 + w / 2
     narrow = rng.uniform(0.45, 1.0) if w > 0.5 * h else 1.0  # writers who slash draw narrow zeros
     zero = [np.column_stack([centre + (s[:, 0] - centre) * narrow, s[:, 1]]) for s in strokes]
-    half_lean = rng.uniform(0.2, 0.7) * w * narrow * rng.choice([-1, 1])  # leaning right or left
-    over_top, over_bottom = rng.uniform(-0.05, 0.3, size=2) * h
+    # Steeper than 45 degrees; most lean forwards (/), some backwards.
+    half_lean = rng.uniform(0.1, 0.45) * min(w * narrow, h) * (1 if rng.random() < 0.7 else -1)
+    # Each end within the loop or beyond it, at least one beyond: inside at both ends it reads as a b or a 6.
+    over_top, over_bottom = np.maximum(rng.uniform(-0.05, 0.3, size=2), [0, 0.05][::rng.choice([-1, 1])]) * h
     top = (centre + half_lean, y0 - over_top)
     bottom = (centre - half_lean, y0 + h + over_bottom)
     slash = _line(top, bottom, rng) if rng.random() < 0.7 else _line(bottom, top, rng)
@@ -69,21 +71,21 @@ def _crossings(strokes, y: float) -> list[float]:
     return xs
 
 
+def _main_stroke(strokes) -> int:
+    return int(np.argmax([np.ptp(s[:, 1]) for s in strokes]))
+
+
 def crossed_seven(strokes, rng):
     """A 7 with a short bar across its stem at about mid height."""
     x0, y0, w, h = _box(strokes)
     y = y0 + rng.uniform(0.45, 0.65) * h
-    xs = _crossings(strokes, y)
+    xs = _crossings([strokes[_main_stroke(strokes)]], y)  # the stem's, not a bar the writer drew already
     if not xs:
         return None
     stem = float(np.median(xs))
     half = rng.uniform(0.18, 0.35) * max(w, 0.6 * h)
-    shift, tilt = rng.uniform(-0.3, 0.3) * half, rng.uniform(-0.08, 0.08) * h
+    shift, tilt = rng.uniform(-0.3, 0.3) * half, rng.uniform(-0.15, 0.15) * half
     return list(strokes) + [_line((stem - half + shift, y + tilt), (stem + half + shift, y - tilt), rng)]
-
-
-def _main_stroke(strokes) -> int:
-    return int(np.argmax([np.ptp(s[:, 1]) for s in strokes]))
 
 
 def flagged_one(strokes, rng):
