@@ -17,7 +17,6 @@ class TrainConfig:
     val_size: int = 5000  # held out from the training split; the test split is for evaluation only
     limit: int | None = None  # use only the first N training digits (quick runs)
     augment: bool = True
-    writer_strokes: float = 0.5  # share of training 0s, 1s and 7s given a slash, flag/base or bar
     calm_fraction: float = 0.25  # share of the epochs, at the end, with gentler augmentation
     calm_strength: float = 0.25
     pen_data: Path | None = None  # folder with pendigits-orig.tra: real pen digits, drawn as sketchpad drawings
@@ -58,8 +57,6 @@ def parse_args(argv=None) -> TrainConfig:
     p.add_argument("--val-size", type=int, default=d.val_size, help="validation digits held out of the training split")
     p.add_argument("--limit", type=int, default=d.limit, help="train on the first N training digits only")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="disable data augmentation")
-    p.add_argument("--writer-strokes", type=float, default=d.writer_strokes,
-                   help="share of training 0s, 1s and 7s drawn with a slash, a flag or base, a crossbar")
     p.add_argument("--calm-fraction", type=float, default=d.calm_fraction,
                    help="share of the epochs, at the end, trained with gentler augmentation")
     p.add_argument("--calm-strength", type=float, default=d.calm_strength,
@@ -87,8 +84,8 @@ def parse_args(argv=None) -> TrainConfig:
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         p.error("--epochs and --batch-size must be positive")
-    if not (0 <= args.calm_fraction <= 1 and 0 <= args.calm_strength <= 1 and 0 <= args.writer_strokes <= 1):
-        p.error("--calm-fraction, --calm-strength and --writer-strokes must be between 0 and 1")
+    if not (0 <= args.calm_fraction <= 1 and 0 <= args.calm_strength <= 1):
+        p.error("--calm-fraction and --calm-strength must be between 0 and 1")
     if args.pen_copies < 1 or args.pen_val_writers < 0 or args.gate_epochs < 1:
         p.error("--pen-copies and --gate-epochs must be positive, --pen-val-writers not negative")
     if not 0 < args.gate_refusal < 1:
