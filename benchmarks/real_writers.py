@@ -1,12 +1,14 @@
 """Writers and things the models never saw, drawn as sketchpad drawings and read as the app reads them.
 
-Digits: the 14 writers of the UCI pen digits' test file (never trained on) and MNIST test digits
-re-drawn as strokes: accuracy of the top label (strict: it must be the digit), per digit, and the
+Digits: UJIpenchars2 (60 writers of another collection, crossed 7s and flagged 1s the rule: all of
+its 1,200 digits), each writing convention of train.conventions drawn into the digits of writers never
+trained on (the UCI test file's 14 and UJI's 60), the 14 UCI test writers as they wrote, and MNIST test
+digits re-drawn as strokes: accuracy of the top label (strict: it must be the digit), per digit, and the
 share refused as "not a digit". Non-digits: Omniglot's test split, Quick, Draw! doodles of the
 categories the gate never trained on (drawn along their strokes' skeletons, and as scaled-up
 bitmaps) and random scribbles: the share answered with a digit or a number.
 
-    python -m benchmarks.real_writers [--model final_model.keras] [--gate not_digit_gate.keras]
+    python -m benchmarks.real_writers [--model final_model.keras] [--gate not_digit_gate.keras] [--json out.json]
 """
 
 import argparse
@@ -22,13 +24,16 @@ from recognizer.predictor import Predictor, load_model_file
 from recognizer.reading import EMPTY_MESSAGE
 from recognizer.strokes import random_style, render_bitmap, render_strokes
 from train.data import load_idx_dir
+from train.conventions import CONVENTIONS, draw_convention
 from train.gate import HELD_OUT_CATEGORIES, scribble_strokes
 from train.pen_data import (
     OMNIGLOT_FILE,
     PENDIGITS_TEST,
     QUICKDRAW_FILE,
+    UJIPEN_FILE,
     read_omniglot,
     read_quickdraw,
+    read_ujipen,
     read_unipen,
 )
 
@@ -43,10 +48,23 @@ def digit_report(name: str, labels: list[str], truth: np.ndarray) -> dict:
     labels = np.asarray(labels)
     right = labels == truth.astype(str)
     refused = labels == NOT_A_DIGIT
-    per_digit = [right[truth == d].mean() for d in range(10)]
+    per_digit = {d: float(right[truth == d].mean()) for d in range(10) if (truth == d).any()}
     print(f"{name:34s} {len(truth):6d} {right.mean():8.2%} {refused.mean():8.2%}  "
-          + " ".join(f"{a:5.1%}" for a in per_digit))
-    return {"accuracy": float(right.mean()), "refused": float(refused.mean()), "n": len(truth)}
+          + " ".join(f"{per_digit[d]:6.1%}" if d in per_digit else " " * 6 for d in range(10)))
+    return {"accuracy": float(right.mean()), "refused": float(refused.mean()), "n": len(truth),
+            "per_digit": {str(d): a for d, a in per_digit.items()}}
+
+
+def convention_sets(digits, per_convention: int, seed: int) -> dict[str, tuple[list, np.ndarray]]:
+    """Each convention drawn into up to per_convention digits of its label (in a seeded order): (strokes, labels)."""
+    rng = np.random.default_rng(seed)
+    sets = {}
+    for label, options in CONVENTIONS.items():
+        own = [digits[i] for i in rng.permutation(len(digits)) if digits[i].label == label]
+        for name, _, _ in options:
+            made = [m[0] for d in own if (m := draw_convention(d.strokes, label, rng, name)) is not None]
+            sets[name] = (made[:per_convention], np.full(min(len(made), per_convention), label))
+    return sets
 
 
 def non_digit_report(name: str, labels: list[str]) -> dict:
@@ -67,8 +85,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=Path("final_model.keras"), help="digit model file")
     p.add_argument("--gate", type=Path, default=Path("not_digit_gate.keras"), help="not-a-digit gate file ('' for none)")
-    p.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder with mnist/, pendigits/, omniglot/, quickdraw/")
-    p.add_argument("--n", type=int, default=2000, help="drawings per set (at most the set's size)")
+    p.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder with mnist/, pendigits/, ujipen/, omniglot/, quickdraw/")
+    p.add_argument("--n", type=int, default=1000, help="drawings per set (at most the set's size)")
+    p.add_argument("--per-convention", type=int, default=200, help="drawings per writing convention (UCI test writers and UJI)")
     p.add_argument("--seed", type=int, default=1, help="seed for the samples and the drawing styles")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here (the model card reads them)")
     args = p.parse_args(argv)
@@ -78,10 +97,16 @@ def main(argv=None) -> None:
     rng = np.random.default_rng(args.seed)
     print(f"model {args.model}, gate {args.gate or 'none'}; seed {args.seed}; {os.cpu_count()} cores\n")
 
-    print(f"{'digits':34s} {'n':>6s} {'correct':>8s} {'refused':>8s}  " + " ".join(f"{d:>5d}" for d in range(10)))
-    pen = read_unipen(args.data / "pendigits" / PENDIGITS_TEST)
-    pen = [pen[i] for i in np.sort(rng.choice(len(pen), min(args.n, len(pen)), replace=False))]
+    print(f"{'digits':34s} {'n':>6s} {'correct':>8s} {'refused':>8s}  " + " ".join(f"{d:>6d}" for d in range(10)))
     report = {"model": str(args.model), "gate": str(args.gate), "seed": args.seed}
+    uji = read_ujipen(args.data / "ujipen" / UJIPEN_FILE)
+    report["ujipen"] = digit_report("UJIpenchars2, all 60 writers", labels_read(predictor, styled([d.strokes for d in uji], render_strokes, args.seed)),
+                 np.array([d.label for d in uji]))
+    all_unseen = read_unipen(args.data / "pendigits" / PENDIGITS_TEST)
+    report["conventions"] = {}
+    for name, (strokes, truth) in convention_sets(all_unseen + uji, args.per_convention, args.seed).items():
+        report["conventions"][name] = digit_report(f"{name} (unseen writers)", labels_read(predictor, styled(strokes, render_strokes, args.seed)), truth)
+    pen = [all_unseen[i] for i in np.sort(rng.choice(len(all_unseen), min(args.n, len(all_unseen)), replace=False))]
     report["unseen_writers"] = digit_report("unseen pen writers (14)", labels_read(predictor, styled([d.strokes for d in pen], render_strokes, args.seed)),
                  np.array([d.label for d in pen]))
     mnist = load_idx_dir(args.data / "mnist")

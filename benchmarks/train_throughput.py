@@ -20,7 +20,7 @@ import time
 import keras
 import numpy as np
 
-from train.augment import prepare_training_images
+from train.augment import training_skeletons
 from train.config import TrainConfig
 from train.data import load_idx_dir
 from train.fit import compile_model, to_float, training_dataset
@@ -57,9 +57,9 @@ def main(argv=None) -> None:
     data = load_idx_dir(args.data_dir)
     n = args.steps * cfg.batch_size
     x, y = data.x_train[:n], data.y_train[:n]
-    x_aug, skeletons = prepare_training_images(x, y, cfg.seed, cfg.writer_strokes)
+    skeletons = training_skeletons(x)
     pipelines = {"bare": None, "plain": training_dataset(x, y, cfg),
-                 "augmented": training_dataset(x_aug, y, cfg, skeletons)}
+                 "augmented": training_dataset(x, y, cfg, skeletons)}
     arrays = to_float(x)
     models = {}
     for name in pipelines:

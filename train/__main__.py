@@ -16,7 +16,8 @@ def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
     """The drawn sets beside MNIST: (pen digits or None, the gate's sets or None). CPU-heavy: before TensorFlow."""
     from train.pen_data import OMNIGLOT_FILE, QUICKDRAW_FILE, pen_sets
 
-    pen = pen_sets(cfg.pen_data, cfg.pen_copies, cfg.pen_val_writers, cfg.seed, cfg.limit) if cfg.pen_data else None
+    pen = pen_sets(cfg.pen_data, cfg.pen_copies, cfg.pen_val_writers, cfg.seed, cfg.limit,
+                   cfg.pen_conventions) if cfg.pen_data else None
     if cfg.omniglot_data is None and cfg.quickdraw_data is None:
         return pen, None
     from train.gate import GATE_SIZES, draw_gate_sets

@@ -3,13 +3,12 @@
 Sketchpad strokes have one uniform width, round ends and smooth edges, in any
 thickness; MNIST pen strokes do not. So a share of the digits is re-inked from the
 digit's skeleton at a random width, every digit gets a random stroke-width change
-and a small affine jitter, half also an elastic distortion, and some 0s, 1s and 7s get
-the strokes many writers add (a slash through 0, a flag or base on 1, a bar across 7)
-that MNIST rarely shows. Training augments all its digits in one call before each epoch,
-in compiled loops that make one pass per digit, on all cores.
+and a small affine jitter, half also an elastic distortion. (The strokes many writers add, a
+slash through 0, a bar across 7, a flag on 1, come from train.conventions, drawn into real pen
+trajectories.) Training augments all its digits in one call before each epoch, in compiled loops
+that make one pass per digit, on all cores.
 """
 
-import math
 import threading
 
 import cv2
@@ -20,75 +19,9 @@ from recognizer.contract import IMAGE_SIZE
 from train.skeleton import thin
 
 
-def _stroke_width(digit: np.ndarray) -> float:
-    ink = digit > 127
-    skeleton = thin(ink[None])[0]
-    return float(np.clip(ink.sum() / max(1, skeleton.sum()), 1.0, 4.0))
-
-
-def _hole_area(digit: np.ndarray) -> int:
-    """Background pixels that ink encloses (not 4-connected to the border)."""
-    background = np.pad((digit <= 127).astype(np.uint8), 1, constant_values=1)
-    _, labels = cv2.connectedComponents(background, connectivity=4)
-    return int((labels > 1).sum())  # label 1 is the padded border's component
-
-
-MIN_SLASHED_HOLE = 0.15  # a slashed 0 must keep this share of its hole (below it: a blob), or it stays as written
-
-
-def add_writer_strokes(digit: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
-    """Add a stroke that some writers use (slashed 0, flagged or based 1, crossed 7)."""
-    ys, xs = np.nonzero(digit > 127)
-    if len(ys) < 5 or label not in (0, 1, 7):
-        return digit
-    out = digit.copy()
-    width = max(1, round(_stroke_width(digit)))
-    y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
-    height = y1 - y0 + 1
-
-    def line(p, q):
-        start, end = (round(p[0]), round(p[1])), (round(q[0]), round(q[1]))
-        cv2.line(out, start, end, 255, width, cv2.LINE_AA)
-
-    if label == 0:  # slash from upper right to lower left, often past the oval
-        over = rng.uniform(-0.1, 0.2) * height
-        line((x1 + over * 0.6, y0 - over), (x0 - over * 0.6, y1 + over))
-        # A slash through a narrow or bold 0 can fill its hole: that is a bar, not a 0, and its
-        # skeleton is a line. Teaching "line = 0" would blur 0 and 1, so such a 0 stays as written.
-        hole = _hole_area(digit)
-        if hole == 0 or _hole_area(out) < MIN_SLASHED_HOLE * hole:
-            return digit
-    elif label == 1:
-        top = (xs[ys <= y0 + 1].mean(), y0)
-        bottom = (xs[ys >= y1 - 1].mean(), y1)
-        style = rng.integers(3)  # flag, base, both
-        if style in (0, 2):
-            # The flag leaves the top down and to the left, at an acute angle to the stem. Near a
-            # right angle to the stem it would be a 7's bar; steeper flags keep 1 and 7 apart.
-            angle = math.radians(rng.uniform(25, 60))
-            length = rng.uniform(0.25, 0.45) * height
-            vx, vy = (bottom[0] - top[0]) / height, (bottom[1] - top[1]) / height
-            dx, dy = vx * math.cos(angle) - vy * math.sin(angle), vx * math.sin(angle) + vy * math.cos(angle)
-            line(top, (top[0] + length * dx, top[1] + length * dy))
-        if style in (1, 2):
-            half = rng.uniform(0.2, 0.35) * height
-            line((bottom[0] - half, bottom[1]), (bottom[0] + half, bottom[1]))
-    else:  # 7: a short bar across the stem at mid height
-        mid = int(y0 + rng.uniform(0.45, 0.6) * height)
-        row = xs[ys == mid] if (ys == mid).any() else xs
-        centre, half = row.mean(), rng.uniform(0.18, 0.3) * height
-        line((centre - half, mid), (centre + half, mid))
-    return out
-
-
-def prepare_training_images(x: np.ndarray, y: np.ndarray, seed: int, styled_fraction: float):
-    """Return (digits with writer strokes added to a seeded subset of 0/1/7, their skeletons)."""
-    rng = np.random.default_rng(seed)
-    x = x.copy()
-    candidates = np.flatnonzero(np.isin(y, (0, 1, 7)))
-    for i in candidates[rng.random(len(candidates)) < styled_fraction]:
-        x[i] = add_writer_strokes(x[i], int(y[i]), rng)
-    return x, thin(x > 127)
+def training_skeletons(x: np.ndarray) -> np.ndarray:
+    """The skeletons of uint8 digits (N, 28, 28), from which augmentation re-inks them."""
+    return thin(x > 127)
 
 
 # Each digit is worked on as a 32x32 tile: the 28x28 frame with a zero border wide enough for the

@@ -135,8 +135,9 @@ Dropout 0.5 -> Dense 10 softmax.
 - recipe: Adam, peak learning rate {metrics['learning_rate']}, warm-up then cosine decay, batch
   {metrics['batch_size']}, {metrics['epochs']} epochs, best validation epoch ({metrics['best_epoch']}) kept;
   augmentation {'on' if metrics['augment'] else 'off'}: strokes re-inked from skeletons at random widths,
-  stroke-width changes, elastic distortion, rotation, shear, scale and shifts, and writer strokes (slashed 0,
-  flagged 1, crossed 7);
+  stroke-width changes, elastic distortion, rotation, shear, scale and shifts; writing conventions (slashed
+  and barred 0, crossed 7, flagged 1, lifted-bar 5, open 4, straight-stem 9) drawn into a share of the pen
+  writers' own strokes;
 - {metrics['train_samples']:,} training and {metrics['val_samples']:,} validation samples (never a test split);
 {extra}- time: {metrics['train_seconds']:.0f} s on {metrics['cpu_count']} CPU cores; seed {metrics['seed']}.
 {_recipe(metrics)}

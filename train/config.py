@@ -59,6 +59,10 @@ class TrainConfig:
     pen_copies: int = option(3, "drawings of each training pen digit, each in its own random style", minimum=1)
     pen_val_writers: int = option(4, "pen writers held out of training: validation and the gate's threshold",
                                   minimum=0)
+    # About one of each digit's three drawings, so that each writer's own habit stays the majority.
+    pen_conventions: float = option(0.35, "share of the training pen drawings of 0, 1, 4, 5, 7, 9 redrawn in a "
+                                          "writing convention (slashed 0, crossed 7, flagged 1...: train.conventions)",
+                                    minimum=0, maximum=1)
     # Drawing: the visitor styles every drawn training set is drawn in (recognizer.strokes.random_style)
     style_canvas: tuple[int, int] = option((400, 800), "canvas heights drawn on, px")
     style_brush: tuple[float, float] = option((0.02, 0.07), "brush widths, as shares of the canvas height")
@@ -70,8 +74,6 @@ class TrainConfig:
     warmup_epochs: int = option(1, "linear warm-up epochs", minimum=0)
     augment: bool = option(True, "augment the training digits every epoch")
     aug: Augmentation = option(Augmentation(), "the augmentation's ranges")
-    writer_strokes: float = option(0.5, "share of MNIST training 0s, 1s and 7s given a slash, flag/base or bar",
-                                   minimum=0, maximum=1)
     calm_fraction: float = option(0.25, "share of the epochs, at the end, with gentler augmentation",
                                   minimum=0, maximum=1)
     calm_strength: float = option(0.25, "augmentation strength (0-1) in the calm epochs", minimum=0, maximum=1)

@@ -16,7 +16,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 # Fields that act after the drawing: changing them keeps the drawn sets.
-FITTING_ONLY = {"epochs", "batch_size", "learning_rate", "warmup_epochs", "augment", "aug", "writer_strokes",
+FITTING_ONLY = {"epochs", "batch_size", "learning_rate", "warmup_epochs", "augment", "aug",
                 "calm_fraction", "calm_strength", "gate_epochs", "gate_width", "gate_refusal", "gate_screen",
                 "model_out", "gate_out", "report_dir", "min_accuracy", "push", "repo_id", "cache_dir", "extra_data"}
 CODE = ("recognizer", "train")  # every module of these packages can shape a drawing

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from recognizer.contract import INPUT_SHAPE
-from train.augment import augment_batch, prepare_training_images, stroke_variants
+from train.augment import augment_batch, stroke_variants, training_skeletons
 from train.config import TrainConfig
 
 
@@ -48,7 +48,7 @@ def training_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, skeletons: 
                      strength: float = 1.0) -> tf.data.Dataset:
     """One epoch of shuffled batches, augmented when skeletons are given, seeded from the config.
 
-    x and skeletons come from train.augment.prepare_training_images when augmenting. Iterate it once
+    skeletons come from train.augment.training_skeletons when augmenting. Iterate it once
     per epoch (as Keras does): each pass has a fresh order and, when augmenting, fresh augmentations.
     """
     labels = y.astype(np.int32)
@@ -104,7 +104,7 @@ def fit(model: keras.Model, train, val, cfg: TrainConfig) -> dict:
     (x_train, y_train), (x_val, y_val) = train, val
     skeletons = None
     if cfg.augment:
-        x_train, skeletons = prepare_training_images(x_train, y_train, cfg.seed, cfg.writer_strokes)
+        skeletons = training_skeletons(x_train)
     steps = int(np.ceil(len(x_train) / cfg.batch_size))
     compile_model(model, cfg, steps)
     best = RestoreBest()

@@ -231,24 +231,34 @@ def drawn_inputs(items, kind: str, seed: int, workers: int | None = None) -> np.
 class PenSets(NamedTuple):
     x_train: np.ndarray  # (N, 28, 28) uint8: each training writer's digit drawn `copies` times
     y_train: np.ndarray
-    x_val: np.ndarray  # held-out writers' digits, drawn once: validation and the gate's threshold
+    x_val: np.ndarray  # held-out writers' digits drawn once, then again in a convention: validation and the gate's threshold
     y_val: np.ndarray
     train_writers: int
     val_writers: int
 
 
-def pen_sets(folder: Path, copies: int, val_writers: int, seed: int, limit: int | None = None) -> PenSets:
+def pen_sets(folder: Path, copies: int, val_writers: int, seed: int, limit: int | None = None,
+             conventions: float = 0.0) -> PenSets:
     """The training file's writers split by writer: the last val_writers held out, the rest drawn copies times.
 
+    A seeded `conventions` share of the training drawings of 0, 1, 4, 5, 7 and 9 is redrawn in a writing
+    convention (train.conventions); the held-out writers' digits are drawn as written and, where one
+    fits, once more in a convention, so the gate's threshold counts these styles too.
     limit keeps only that many digits (of all writers, in file order) for quick runs.
     """
+    from train.conventions import draw_convention, with_conventions
+
     digits = read_unipen(_checked(Path(folder) / PENDIGITS_TRAIN))[:limit]
     writers = sorted({d.writer for d in digits})
     held_out = set(writers[len(writers) - val_writers:]) if val_writers else set()
     train = [d for d in digits if d.writer not in held_out]
     val = [d for d in digits if d.writer in held_out]
-    x_train = drawn_inputs([d.strokes for d in train] * copies, "strokes", seed)
-    x_val = drawn_inputs([d.strokes for d in val], "strokes", seed + 1)
+    strokes = with_conventions([(d.strokes, d.label) for d in train] * copies, conventions, seed + 2)
+    x_train = drawn_inputs(strokes, "strokes", seed)
     y_train = np.tile(np.array([d.label for d in train], np.int64), copies)
-    return PenSets(x_train, y_train, x_val, np.array([d.label for d in val], np.int64),
-                   len(writers) - len(held_out), len(held_out))
+    rng = np.random.default_rng(seed + 3)
+    styled = [(made[0], d.label) for d in val if conventions
+              and (made := draw_convention(d.strokes, d.label, rng)) is not None]
+    x_val = drawn_inputs([d.strokes for d in val] + [s for s, _ in styled], "strokes", seed + 1)
+    y_val = np.array([d.label for d in val] + [label for _, label in styled], np.int64)
+    return PenSets(x_train, y_train, x_val, y_val, len(writers) - len(held_out), len(held_out))
