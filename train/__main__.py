@@ -18,11 +18,13 @@ def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
     pen = pen_sets(cfg.pen_data, cfg.pen_copies, cfg.pen_val_writers, cfg.seed, cfg.limit) if cfg.pen_data else None
     if cfg.omniglot_data is None and cfg.quickdraw_data is None:
         return pen, None
-    from train.gate import GATE_SIZES, draw_gate_sets
+    from train.gate import GATE_SIZES, draw_gate_sets, fragment_sizes
+    from train.pen_data import PENDIGITS_TRAIN
 
-    sizes = {k: min(v, cfg.limit) if cfg.limit else v for k, v in GATE_SIZES.items()}
+    sizes = {k: min(v, cfg.limit) if cfg.limit else v for k, v in (GATE_SIZES | fragment_sizes(cfg)).items()}
     gate_sets = draw_gate_sets(train_x, val_x, cfg.omniglot_data and cfg.omniglot_data / OMNIGLOT_FILE,
-                               cfg.quickdraw_data and cfg.quickdraw_data / QUICKDRAW_FILE, sizes, cfg.seed)
+                               cfg.quickdraw_data and cfg.quickdraw_data / QUICKDRAW_FILE, sizes, cfg.seed,
+                               cfg.pen_data and cfg.pen_data / PENDIGITS_TRAIN, cfg.pen_val_writers, cfg.limit)
     return pen, gate_sets
 
 

@@ -25,6 +25,11 @@ class TrainConfig:
     pen_val_writers: int = 4  # pen writers held out of training: validation and the gate's threshold
     omniglot_data: Path | None = None  # folder with omniglot.npz: non-digits for the gate
     quickdraw_data: Path | None = None  # folder with doodles_28x28.npz: non-digits for the gate
+    # Pieces of numbers the gate learns are not one digit (train.compose), so that it can score the parts of
+    # candidate readings: as many of each kind as scribbles, a small share beside 96k other negatives.
+    gate_halves: int = 6000  # one side of a digit cut at 30-70% of its width (or height)
+    gate_pairs: int = 6000  # two digits slid together until they touch, overlapping 0-30%
+    gate_neighbour_bits: int = 6000  # a digit and a band of its touching neighbour's ink
     gate_epochs: int = 10
     gate_refusal: float = 0.002  # share of held-out real digits the gate may refuse
     gate_out: Path = Path("not_digit_gate.keras")

@@ -11,8 +11,10 @@ from typing import NamedTuple
 import numpy as np
 
 from recognizer.contract import INPUT_SHAPE
+from train.compose import FRAGMENT_KINDS
 from train.pen_data import drawn_inputs
 
+EMPTY = np.zeros((0, 28, 28), np.uint8)
 # Categories never trained on: the benchmark measures the gate on kinds of things it has not seen.
 HELD_OUT_CATEGORIES = ("bee", "car", "guitar", "octopus", "snowman")
 # Omniglot glyphs the digit reader takes for a digit this surely (a circle, a bar) are digits in all
@@ -108,12 +110,44 @@ def doodle_split(labels: np.ndarray, categories: list[str], seed: int, val_share
     return order[n_val:], order[:n_val]
 
 
+def pen_writers_split(pen_file, val_writers: int, limit: int | None = None) -> tuple[list, list]:
+    """The pen digits of the training file split by writer as pen_sets splits them: (training, held-out)."""
+    from train.pen_data import read_unipen
+
+    digits = read_unipen(pen_file)[:limit]
+    writers = sorted({d.writer for d in digits})
+    held_out = set(writers[len(writers) - val_writers:]) if val_writers else set()
+    return [d for d in digits if d.writer not in held_out], [d for d in digits if d.writer in held_out]
+
+
+def draw_fragments(digits: list, sizes: dict, seed: int, suffix: str = "") -> dict[str, np.ndarray]:
+    """Pieces of numbers that are not one digit (train.compose.FRAGMENT_KINDS), made from these pen
+    digits' strokes and drawn as sketchpad drawings: {kind + suffix: inputs}."""
+    from train.compose import FRAGMENT_KINDS, fragments
+
+    strokes, writers = [d.strokes for d in digits], [d.writer for d in digits]
+    out = {}
+    for k, kind in enumerate(FRAGMENT_KINDS):
+        count = sizes.get(kind, 0) if not suffix else sizes["val"] // 4
+        drawn = fragments(strokes, writers, kind, count, seed + 2 * k) if digits and count else []
+        out[kind + suffix] = drawn_inputs(drawn, "strokes", seed + 2 * k + 1)
+    return out
+
+
+def fragment_sizes(cfg) -> dict[str, int]:
+    """How many of each fragment kind the gate trains on, from the TrainConfig."""
+    return {"halves": cfg.gate_halves, "pairs": cfg.gate_pairs, "neighbour_bits": cfg.gate_neighbour_bits}
+
+
 def draw_gate_sets(mnist_train: np.ndarray, mnist_val: np.ndarray, omniglot_file, quickdraw_file,
-                   sizes: dict, seed: int) -> dict[str, np.ndarray]:
+                   sizes: dict, seed: int, pen_file=None, pen_val_writers: int = 0,
+                   pen_limit: int | None = None) -> dict[str, np.ndarray]:
     """Every set the gate needs beyond the pen digits, drawn as sketchpad drawings and preprocessed.
 
     Keys: mnist, mnist_val (digits); omniglot, omniglot_val, doodles, doodles_val, scribbles,
-    scribbles_val (non-digits). A set whose file is not given is empty.
+    scribbles_val, and each fragment kind with and without _val (non-digits). Fragments are made from
+    the pen training file's training writers (val: its held-out writers; never the test file's). A set
+    whose file is not given is empty.
     """
     from train.pen_data import read_omniglot, read_quickdraw
 
@@ -137,6 +171,8 @@ def draw_gate_sets(mnist_train: np.ndarray, mnist_val: np.ndarray, omniglot_file
         train = train[pick(len(train), sizes["doodles"])]
         sets["doodles"] = drawn_inputs(doodles.images[train], "bitmap", seed + 16)
         sets["doodles_val"] = drawn_inputs(doodles.images[val[: sizes["val"]]], "bitmap", seed + 17)
+    pen_train, pen_val = pen_writers_split(pen_file, pen_val_writers, pen_limit) if pen_file else ([], [])
+    sets |= draw_fragments(pen_train, sizes, seed + 20) | draw_fragments(pen_val, sizes, seed + 30, "_val")
     return sets
 
 
@@ -160,12 +196,14 @@ def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarr
             return x
         return screen_digit_like(x, digit_model.predict(to_float(x), batch_size=1000, verbose=0), screen)
 
-    negatives = {k: screened(sets[k]) if k.startswith("omniglot") else sets[k]
-                 for k in ("omniglot", "omniglot_val", "doodles", "doodles_val", "scribbles", "scribbles_val")}
+    # Fragments and Omniglot glyphs the reader takes surely for a digit are screened out like each other.
+    kinds = ("omniglot", "doodles", "scribbles", *FRAGMENT_KINDS)
+    negatives = {k: screened(sets.get(k, EMPTY)) if k.startswith(("omniglot", *FRAGMENT_KINDS)) else sets[k]
+                 for kind in kinds for k in (kind, kind + "_val")}
     extra = [] if extra_not_digits is None else [extra_not_digits]
-    train = labelled([sets["mnist"], pen_train], [negatives[k] for k in ("omniglot", "doodles", "scribbles")] + extra)
+    train = labelled([sets["mnist"], pen_train], [negatives[k] for k in kinds] + extra)
     val_digits = [sets["mnist_val"], pen_val]
-    val = labelled(val_digits, [negatives[k] for k in ("omniglot_val", "doodles_val", "scribbles_val")])
+    val = labelled(val_digits, [negatives[k + "_val"] for k in kinds])
     gate = fit_gate(train, val, epochs, seed, width=width)
     score = lambda x: gate.predict(to_float(x), batch_size=1000, verbose=0)[:, 0] if len(x) else np.zeros(0)  # noqa: E731
     threshold = threshold_for(np.concatenate([score(x) for x in val_digits]), refusal)
@@ -176,11 +214,13 @@ def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarr
         "omniglot_screened_out": int(len(sets["omniglot"]) - len(negatives["omniglot"])),
         "train_omniglot": int(len(negatives["omniglot"])), "train_doodles": int(len(sets["doodles"])),
         "train_scribbles": int(len(sets["scribbles"])),
+        "train_fragments": {k: int(len(negatives[k])) for k in FRAGMENT_KINDS},
+        "fragments_screened_out": {k: int(len(sets.get(k, EMPTY)) - len(negatives[k])) for k in FRAGMENT_KINDS},
         "held_out_categories": list(HELD_OUT_CATEGORIES),
         # validation rates at the folded threshold (0.5): digits refused, non-digits let through
         "val_refused": {k: float((score(sets[k]) > 0.5).mean()) if len(sets[k]) else None
                         for k in ("mnist_val",)} | {"pen_val": float((score(pen_val) > 0.5).mean()) if len(pen_val) else None},
         "val_answered": {k: float((score(negatives[k]) <= 0.5).mean()) if len(negatives[k]) else None
-                         for k in ("omniglot_val", "doodles_val", "scribbles_val")},
+                         for k in ("omniglot_val", "doodles_val", "scribbles_val", *(f + "_val" for f in FRAGMENT_KINDS))},
     }
     return gate, metrics
