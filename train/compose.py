@@ -170,3 +170,61 @@ def fragments(digits, writers, kind: str, count: int, seed: int) -> list[list[np
         if strokes and ink_length(strokes) > 0.3:  # a digit's centre line is about 2-4 heights long
             out.append(strokes)
     return out
+
+
+# Numbers as people space their digits: the closest distance between neighbours' centre lines, in digit
+# heights, given the brush width b (so that inks are apart, close, touch lightly or overlap a little).
+SPACINGS = {
+    "apart": lambda b, rng: b + rng.uniform(0.15, 0.4),
+    "close": lambda b, rng: b + rng.uniform(0.02, 0.1),
+    "touching": lambda b, rng: b * rng.uniform(0.3, 0.9),  # inks overlap by less than a brush width
+    "overlapping": lambda b, rng: -rng.uniform(0.0, 0.1),  # centre lines cross a little
+}
+MAX_INTRUSION = 0.1  # a digit's box reaches at most this far into the one before, but for overlapping ones
+MAX_BRUSH = 0.2  # brush width over digit height: the thickest single-digit visitors draw (7% on 35%)
+
+
+def compose_number(digits, spacing: str, brush: float, rng: np.random.Generator) -> tuple[list, list[int]]:
+    """Digits' strokes as a number spaced one way (SPACINGS), on an uneven baseline; and each stroke's digit."""
+    gaps = [SPACINGS[spacing](brush, rng) for _ in digits[1:]]
+    return place(digits, gaps, rng, None if spacing == "overlapping" else MAX_INTRUSION)
+
+
+def brush_ratio(rng: np.random.Generator) -> float:
+    """A visitor's brush width over their digit's height, as single-digit visitors draw it."""
+    from recognizer.strokes import random_style
+
+    style = random_style(rng)
+    return min(style.stroke / style.size, MAX_BRUSH)
+
+
+def visitor_style(strokes, aspect: float, brush: float, rng: np.random.Generator):
+    """A random visitor style for the drawing of digits 1 high, its brush `brush` digit heights wide."""
+    from dataclasses import replace
+
+    from recognizer.strokes import random_style
+
+    points = np.concatenate(strokes)
+    width, height = np.ptp(points, axis=0)
+    style = random_style(rng, aspect, (width, height))
+    digit_height = style.size / max(height, width / aspect)  # a digit is 1 high: share of the canvas
+    return replace(style, stroke=brush * digit_height)
+
+
+def draw_number(strokes, owners, style) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The RGBA drawing, and each digit's ink drawn alone on the same canvas."""
+    from recognizer.strokes import brush_px, draw_alpha, fit_strokes, render_strokes
+
+    fitted = fit_strokes(strokes, style)
+    owners = np.array(owners)
+    alone = [draw_alpha([fitted[i] for i in np.flatnonzero(owners == k)], (style.canvas, style.width),
+                        brush_px(style)) for k in range(owners.max() + 1)]
+    return render_strokes(strokes, style), alone
+
+
+def touching(alone: list[np.ndarray]) -> bool:
+    """Whether any neighbours' ink touches (inks drawn alone on one canvas)."""
+    from recognizer.preprocess import INK_LEVEL
+
+    ink = round(255 * INK_LEVEL)
+    return any(((a >= ink) & (b >= ink)).any() for a, b in zip(alone, alone[1:]))
