@@ -52,15 +52,15 @@ def measure_number(predictor: Predictor, digits, picks, spacing: str, aspect: fl
             "touching": touching(alone) if len(picks) > 1 else False, "ms": 1e3 * seconds}
 
 
-def run(predictor: Predictor, sources: dict, n: int, seed: int) -> list[dict]:
-    """n numbers per source and spacing (2-4 digits, square or wide canvas), and n lone digits per source."""
+def run(predictor: Predictor, sources: dict, n: int, seed: int, n_lone: int | None = None) -> list[dict]:
+    """n numbers per source and spacing (2-4 digits, square or wide canvas), and n_lone (n) lone digits per source."""
     rng = np.random.default_rng(seed)
     records = []
     for name, digits in sources.items():
         writers = by_writer(digits)
         keys = list(writers)
         for spacing in [*SPACINGS, "lone"]:
-            for _ in range(n):
+            for _ in range(n if spacing != "lone" or n_lone is None else n_lone):
                 own = writers[keys[int(rng.integers(len(keys)))]]
                 count = 1 if spacing == "lone" else int(rng.choice(DIGITS))
                 canvas = str(rng.choice(list(ASPECTS)))
@@ -106,6 +106,7 @@ def main(argv=None) -> None:
     p.add_argument("--gate", type=Path, default=Path("not_digit_gate.keras"), help="not-a-digit gate ('' for none)")
     p.add_argument("--data-dir", type=Path, default=Path("../shared/data"), help="folder holding pendigits/ and ujipen/")
     p.add_argument("--n", type=int, default=100, help="numbers per source and spacing, and lone digits per source")
+    p.add_argument("--n-lone", type=int, default=None, help="lone digits per source (default: --n)")
     p.add_argument("--seed", type=int, default=1, help="seed for the digits, their placement and the styles")
     p.add_argument("--json", type=Path, default=None, help="also write the summary and every record here")
     args = p.parse_args(argv)
@@ -114,10 +115,10 @@ def main(argv=None) -> None:
                "uji": read_ujipen(args.data_dir / "ujipen" / UJIPEN_FILE)}
     gate = load_model_file(args.gate, check=check_gate_io) if str(args.gate) else None
     predictor = Predictor(load_model_file(args.model), str(args.model), gate=gate)
-    records = run(predictor, sources, args.n, args.seed)
+    records = run(predictor, sources, args.n, args.seed, args.n_lone)
     rows = summary(records)
     print(f"model {args.model}, gate {args.gate or 'none'}, seed {args.seed}: {args.n} numbers of "
-          f"{DIGITS[0]}-{DIGITS[-1]} digits per source and spacing, {args.n} lone digits per source")
+          f"{DIGITS[0]}-{DIGITS[-1]} digits per source and spacing, {args.n_lone or args.n} lone digits per source")
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps({"summary": rows, "records": records}, indent=1))

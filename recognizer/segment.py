@@ -37,8 +37,8 @@ HOOK_BOTTOM, HOOK_TOP, HOOK_WIDTH, HOOK_GAP = 0.3, 0.25, 0.4, 0.15
 # Candidate cuts through a group where neighbours may touch; the models choose among the readings they make.
 CUT_WIDTH = 0.5  # a group narrower than this share of its height is one digit (a 1, a 7): never cut
 CUT_ROWS = 48  # cuts are searched on a copy of the group at most this many rows high
-CUT_INK = 3.0  # a cut crosses one stroke, along at most this many brush widths of ink
-ENTRY = 2.0  # entering a stroke costs ENTRY * CUT_INK brush widths: a cut crosses one stroke if it can
+CUT_INK = 4.0  # a cut runs along at most this many brush widths of ink
+ENTRY = 2.0  # entering a stroke costs ENTRY * CUT_INK brush widths: a cut crosses as few strokes as it can
 CUT_ENTRIES = 2  # strokes a cut may cross: two where a bar reaches over a neighbour that touches it
 CUT_INK_SHARE = 0.1  # each side of a cut holds at least this share of the group's ink
 SAME_CUT = 0.05  # cuts whose left sides differ by less than this share of the ink are one cut
