@@ -122,7 +122,8 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
             label = check_answer(answer)  # first: a bad answer costs no decoding
             image = decode(payload)
             reading = predictor.read(image)
-            correction = make_correction(image, label, reading.label, reading.confidence, predictor.source)
+            correction = make_correction(image, label, reading.label, reading.confidence, predictor.source,
+                                         inputs=reading.inputs)
             store.save(correction, session_key(request))
         return thanks(label)
 
@@ -146,13 +147,16 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
                          show_progress="hidden", trigger_mode="always_last")
         with gr.Row(elem_id="correction-row"):
             answer = gr.Radio(list(ANSWERS), label="Wrong? It is:", elem_id="correction", scale=4, min_width=280)
+            number = gr.Textbox(label="or the whole number (Enter)", placeholder="2026", max_lines=1, scale=1,
+                                min_width=120, elem_id="correction-number")
             done = gr.Markdown(label="Confirmation", elem_id="correction-thanks")
         notice = dataset_notice(store.settings)
         if notice:
             gr.Markdown(notice, elem_id="correction-notice")
         answer.input(correct, [sketchpad, answer], done, api_name="correct", preprocess=False, show_progress="hidden")
+        number.submit(correct, [sketchpad, number], done, api_name=False, preprocess=False, show_progress="hidden")
         # A new stroke is a new drawing: the last answer and its thanks no longer apply (no server round trip).
-        sketchpad.change(None, None, [answer, done], js="() => [null, null]", show_progress="hidden")
+        sketchpad.change(None, None, [answer, number, done], js="() => [null, '', null]", show_progress="hidden")
         with gr.Row():
             gr.Examples(EXAMPLES, inputs=sketchpad, outputs=[label, seen], fn=recognise, run_on_click=True,
                         preprocess=False, cache_examples=False, examples_per_page=len(EXAMPLES), api_name=False,

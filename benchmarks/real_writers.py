@@ -25,7 +25,8 @@ from recognizer.reading import EMPTY_MESSAGE
 from recognizer.strokes import random_style, render_bitmap, render_strokes
 from train.data import load_idx_dir
 from train.conventions import CONVENTIONS, draw_convention
-from train.gate import HELD_OUT_CATEGORIES, scribble_strokes
+from train.config import TrainConfig
+from train.gate import doodle_split, scribble_strokes
 from train.pen_data import (
     OMNIGLOT_FILE,
     PENDIGITS_TEST,
@@ -117,12 +118,17 @@ def main(argv=None) -> None:
     print(f"\n{'not digits':44s} {'n':>6s} {'answered':>9s}")
     omniglot = read_omniglot(args.data / "omniglot" / OMNIGLOT_FILE, "test")
     report["omniglot"] = non_digit_report("Omniglot test split", labels_read(predictor, styled(omniglot[: args.n], render_strokes, args.seed)))
-    doodles = read_quickdraw(args.data / "quickdraw" / QUICKDRAW_FILE)
-    unseen = np.flatnonzero(np.isin(np.asarray(doodles.categories)[doodles.labels], HELD_OUT_CATEGORIES))
+    doodles, recipe = read_quickdraw(args.data / "quickdraw" / QUICKDRAW_FILE), TrainConfig()
+    unseen = np.flatnonzero(np.isin(np.asarray(doodles.categories)[doodles.labels], recipe.gate_held_out))
     unseen = np.sort(rng.choice(unseen, min(args.n, len(unseen)), replace=False))
-    name = f"Quick, Draw! unseen kinds ({len(HELD_OUT_CATEGORIES)})"
+    name = f"Quick, Draw! unseen kinds ({len(recipe.gate_held_out)})"
     report["doodles_strokes"] = non_digit_report(f"{name}, strokes", labels_read(predictor, styled(doodles.images[unseen], render, args.seed)))
     report["doodles_bitmaps"] = non_digit_report(f"{name}, bitmaps", labels_read(predictor, styled(doodles.images[unseen], render_bitmap, args.seed)))
+    # The trained kinds' doodles the gate never trained on: its validation share, as training splits it.
+    _, held = doodle_split(doodles.labels, doodles.categories, recipe.gate_held_out, recipe.seed)
+    held = np.sort(rng.choice(held, min(args.n, len(held)), replace=False))
+    report["doodles_trained_kinds"] = non_digit_report(f"Quick, Draw! trained kinds ({len(doodles.categories) - len(recipe.gate_held_out)}), held-out drawings",
+                                                       labels_read(predictor, styled(doodles.images[held], render, args.seed)))
     scribble_rng = np.random.default_rng(10_000 + args.seed)  # training draws its scribbles from other seeds
     scribbles = [scribble_strokes(scribble_rng) for _ in range(min(args.n, 1000))]
     report["scribbles"] = non_digit_report("random scribbles", labels_read(predictor, styled(scribbles, render_strokes, args.seed)))

@@ -3,12 +3,17 @@
 Under the feedback folder each app process writes a sub-folder of its own, so that no two processes
 (a restart on persistent storage, a second replica) ever write, or upload, the same file:
 
-    <run>/metadata.jsonl       one row per correction (file names, label, what the model read, when)
-    <run>/000001.png           the drawing as the model saw it: 28x28, white on black
+    <run>/metadata.jsonl       one row per image (file names, label, what the model read, when)
+    <run>/000001.png           the whole drawing read as one digit: 28x28, white on black
+    <run>/000001_1.png, ...    each part of a number as the model saw it (when the reading had as
+                               many parts as the answer has digits), labelled with its own digit
     <run>/000001_drawing.png   the drawing itself, as black ink on white, at most 256 px
 
 `datasets.load_dataset("imagefolder", data_dir=folder)` reads it with the columns `image` (28x28),
-`drawing`, `label` ("0".."9" or "not a digit"), `predicted`, `confidence`, `model_revision` and `time`.
+`drawing`, `label` ("0".."9", "not a digit", or on the whole drawing's row a number such as "2026"),
+`predicted`, `confidence`, `model_revision`, `time`, `answer` (the visitor's whole answer) and `part`
+(-1 for the whole drawing, else the part's place from the left). Rows stored before numbers could
+be corrected have no `answer` and `part`.
 """
 
 import contextlib
@@ -35,7 +40,9 @@ from recognizer.preprocess import ink_map, to_model_input
 from space_config import FeedbackSettings
 
 log = logging.getLogger("digits")
-ANSWERS = (*CLASS_NAMES, NOT_A_DIGIT)
+ANSWERS = (*CLASS_NAMES, NOT_A_DIGIT)  # what one tap can answer; a number is typed
+MAX_NUMBER_DIGITS = 12  # longer answers are no number a visitor drew
+WHOLE = -1  # `part` of the row that holds the whole drawing
 DRAWING_SIDE = 256  # px: enough to redo the preprocessing later, small enough to store many
 RATE_WINDOW_S = 60.0
 METADATA = "metadata.jsonl"
@@ -51,20 +58,26 @@ class FeedbackRefused(Exception):
 class Correction:
     """One correction, encoded and ready to store."""
 
-    model_input: bytes  # PNG, 28x28 grey
+    model_input: bytes  # PNG, 28x28 grey: the whole drawing read as one digit
     drawing: bytes  # PNG, grey, at most DRAWING_SIDE px
     row: dict  # metadata.jsonl's fields but the file names
+    parts: tuple = ()  # (PNG 28x28 of a part as the model saw it, its row) for each digit of a number
 
     @property
     def size(self) -> int:
-        return len(self.model_input) + len(self.drawing) + len(json.dumps(self.row)) + 64  # + the file names
+        images = [self.model_input, self.drawing, *(png for png, _ in self.parts)]
+        rows = [self.row, *(row for _, row in self.parts)]
+        return sum(map(len, images)) + sum(len(json.dumps(r)) + 64 for r in rows)  # + the file names
 
 
 def check_answer(answer) -> str:
-    """The answer as stored ("0".."9" or NOT_A_DIGIT), or FeedbackRefused."""
-    text = answer.strip().lower() if isinstance(answer, str) else None
-    if text not in ANSWERS:
-        raise FeedbackRefused(f"The answer must be a digit from 0 to 9 or {NOT_A_DIGIT!r}, not {str(answer)[:40]!r}.")
+    """The answer as stored ("0".."9", a number of digits such as "2026", or NOT_A_DIGIT), or FeedbackRefused."""
+    text = "".join(answer.split()).lower() if isinstance(answer, str) else ""
+    if text == "".join(NOT_A_DIGIT.split()):
+        return NOT_A_DIGIT
+    if not (text.isascii() and text.isdigit() and 1 <= len(text) <= MAX_NUMBER_DIGITS):
+        raise FeedbackRefused(f"The answer must be a digit from 0 to 9, a number of up to {MAX_NUMBER_DIGITS} "
+                              f"digits or {NOT_A_DIGIT!r}, not {str(answer)[:40]!r}.")
     return text
 
 
@@ -86,17 +99,27 @@ def drawing_image(image) -> np.ndarray:
 
 
 def make_correction(image, answer, predicted: str, confidence: float, model_revision: str,
-                    now: float | None = None) -> Correction:
-    """A drawing and its right answer -> a Correction; FeedbackRefused for a bad answer or a blank drawing."""
+                    now: float | None = None, inputs=()) -> Correction:
+    """A drawing and its right answer -> a Correction; FeedbackRefused for a bad answer or a blank drawing.
+
+    inputs are the parts the reading saw ((28, 28) floats, left to right): when there are as many as
+    the answer has digits (two or more), each is stored with its own digit.
+    """
     label = check_answer(answer)
-    # The whole drawing as one digit: a correction is about one digit, or about a drawing that is none.
     x = to_model_input(image)
     if x is None:
         raise FeedbackRefused("The canvas is blank: draw something first, then say what it is.")
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
     row = {"label": label, "predicted": predicted, "confidence": round(float(confidence), 4),
-           "model_revision": model_revision, "time": stamp}
-    return Correction(png_bytes(np.round(x * 255).astype(np.uint8)), png_bytes(drawing_image(image)), row)
+           "model_revision": model_revision, "time": stamp, "answer": label, "part": WHOLE}
+    parts = ()
+    if label != NOT_A_DIGIT and len(label) > 1 and len(inputs) == len(label):
+        # What the reading said of each part: its digit when it read a number of this length.
+        said = predicted if predicted.isdigit() and len(predicted) == len(label) else [predicted] * len(label)
+        parts = tuple((png_bytes(np.round(np.asarray(part) * 255).astype(np.uint8)),
+                       row | {"label": digit, "predicted": read, "part": k})
+                      for k, (part, digit, read) in enumerate(zip(inputs, label, said)))
+    return Correction(png_bytes(np.round(x * 255).astype(np.uint8)), png_bytes(drawing_image(image)), row, parts)
 
 
 def thanks(label: str) -> str:
@@ -207,12 +230,17 @@ class FeedbackStore:
     def _write(self, correction: Correction) -> dict:
         self._count += 1
         stem = f"{self._count:06d}"
-        row = {"file_name": f"{stem}.png", "drawing_file_name": f"{stem}_drawing.png", **correction.row}
+        drawing = {"drawing_file_name": f"{stem}_drawing.png"}
+        row = {"file_name": f"{stem}.png", **drawing, **correction.row}
+        images = [(row, correction.model_input)]
+        images += [({"file_name": f"{stem}_{r['part'] + 1}.png", **drawing, **r}, png) for png, r in correction.parts]
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / row["file_name"]).write_bytes(correction.model_input)
+        for r, png in images:
+            (self.run_dir / r["file_name"]).write_bytes(png)
         (self.run_dir / row["drawing_file_name"]).write_bytes(correction.drawing)
         with open(self.run_dir / METADATA, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")  # last, in one write: a row never points at a missing file
+            # last, in one write: a row never points at a missing file
+            f.write("".join(json.dumps(r) + "\n" for r, _ in images))
         return row
 
     def start_uploads(self) -> bool:

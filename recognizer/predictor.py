@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from recognizer.contract import CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, check_gate_io, check_model_io
 from recognizer.preprocess import ink_map, ink_to_model_input
-from recognizer.reading import Reading, decide
-from recognizer.segment import split_digits
+from recognizer.reading import Reading, best_parts, decide, part_scores
+from recognizer.segment import Digit, candidates
 
 
 class ModelFileError(Exception):
@@ -89,12 +89,25 @@ class Predictor:
         return dict(zip(CLASS_NAMES, self.read_inputs([x])[0][0].tolist()))
 
     def read_ink(self, ink: np.ndarray | None) -> Reading:
-        """An ink map -> its Reading: each digit's ink preprocessed, all of them read in one model call."""
-        read = [(x, digit.box) for digit in split_digits(ink) if (x := ink_to_model_input(digit.ink)) is not None]
-        if not read:
-            return decide(np.zeros((0, NUM_CLASSES)), np.zeros(0), [])
-        inputs, boxes = [x for x, _ in read], [box for _, box in read]
-        return decide(*self.read_inputs(inputs), inputs, boxes)
+        """An ink map -> its Reading: every candidate part read in one model call, the likeliest parts kept."""
+        return self.read_parts(ink)[0]
+
+    def read_parts(self, ink: np.ndarray | None) -> tuple[Reading, list[Digit]]:
+        """An ink map -> its Reading and the parts it reads, left to right (segment.candidates, reading.best_parts)."""
+        found = candidates(ink)
+        inputs = [ink_to_model_input(part.ink) for part in found.parts]
+        readable = [k for k, x in enumerate(inputs) if x is not None]
+        if not readable:
+            return decide(np.zeros((0, NUM_CLASSES)), np.zeros(0), []), []
+        digits, not_digit = self.read_inputs([inputs[k] for k in readable])
+        scores: list[float | None] = [None] * len(inputs)
+        for k, score in zip(readable, part_scores(digits, not_digit)):
+            scores[k] = float(score)
+        chosen = best_parts(scores, found.spans, found.wholes, found.pieces)
+        rows = [readable.index(k) for k in chosen]
+        parts = [found.parts[k] for k in chosen]
+        reading = decide(digits[rows], not_digit[rows], [inputs[k] for k in chosen], [part.box for part in parts])
+        return reading, parts
 
     def read(self, image) -> Reading:
         """Any drawing or image -> its Reading (InvalidImage for what cannot be read as an image)."""

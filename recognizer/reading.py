@@ -11,6 +11,11 @@ EMPTY_MESSAGE = "Draw a digit"
 # The gate's output is P(not a digit), its last bias shifted at training time so that the threshold
 # calibrated on held-out drawings sits at 0.5: the file carries its own decision rule.
 GATE_DECISION = 0.5
+# Each part of a reading multiplies in this prior: of two readings the models find about as likely, the one with
+# fewer parts wins. Chosen on the training writers (pendigits .tra) composed into numbers (spaced as
+# benchmarks/numbers.py spaces them): the largest that cut none of 180 wide 0s, 4s, 6s and 8s (0.85 cut 1);
+# at 0.5 and below close and touching neighbours merge more.
+PART_PRIOR = 0.7
 NUMBER_ALTERNATIVES = 5  # readings of a number listed: the top one and the next most likely
 # A number is written on a line: its digits are about as tall as each other, each no wider than a pair of
 # digits, and each overlaps the others' rows. Parts that break this are pieces of a drawing, not digits.
@@ -39,6 +44,36 @@ def top_numbers(digits: np.ndarray, k: int = NUMBER_ALTERNATIVES) -> list[tuple[
         candidates = ((p * float(q), text + CLASS_NAMES[d]) for p, text in beam for d, q in enumerate(probabilities))
         beam = heapq.nlargest(k, candidates, key=lambda c: c[0])
     return [(text, p) for p, text in beam]
+
+
+def part_scores(digits: np.ndarray, not_digit: np.ndarray) -> np.ndarray:
+    """How likely each candidate part is one digit, on the models' own scores: max P(digit) x P(a digit)."""
+    return digits.max(axis=1) * (1 - not_digit)
+
+
+def best_parts(scores, spans, wholes, pieces: int, prior: float = PART_PRIOR) -> list[int]:
+    """The candidate parts (indices) that cover every piece once, left to right, with the largest product of scores.
+
+    scores is None where a part could not be read (too small): a whole group that cannot be read is left
+    out, as a speck is. Each part multiplies in its score and the prior, so "0" beats "6" + "7" unless the
+    models are much surer of both halves than of the 0; of equal products, the wider part wins.
+    """
+    gains = [0.0 if score is None and whole else -np.inf if score is None else np.log(max(score, 1e-12) * prior)
+             for score, whole in zip(scores, wholes)]
+    best = np.full(pieces + 1, -np.inf)
+    best[0] = 0.0
+    came: list[int | None] = [None] * (pieces + 1)
+    order = sorted(range(len(spans)), key=lambda k: spans[k][0] - spans[k][1])  # wider parts first
+    for end in range(1, pieces + 1):
+        for k in order:
+            start, stop = spans[k]
+            if stop == end and best[start] + gains[k] > best[end]:
+                best[end], came[end] = best[start] + gains[k], k
+    chosen, end = [], pieces
+    while end > 0 and came[end] is not None:
+        chosen.append(came[end])
+        end = spans[came[end]][0]
+    return [k for k in reversed(chosen) if scores[k] is not None]
 
 
 def written_on_a_line(boxes) -> bool:

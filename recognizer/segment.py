@@ -1,16 +1,15 @@
-"""Split a drawing's ink into its digits, left to right, so that a number is read digit by digit.
+"""Candidate parts of a drawing's ink, left to right, for the models to choose the digits among.
 
 The ink is looked at on a small working copy (longest side WORK_SIDE), so the cost does not grow
-with the canvas. Its connected parts are grouped into digits: a digit drawn in strokes that do not
-touch (a 5's top bar, a 7's crossbar, a 1's flag and base, a 4 whose stem stands apart) has low
-pieces over, under or beside a tall part, or two tall halves one above the other; small specks
-away from the digits are stray marks and dropped. A group wider than a digit may be neighbours that
-touch: it is cut along a top-to-bottom path through at most one stroke, where both sides look like
-neighbouring digits (alike in height, side by side) and, unless the group is as wide as two digits,
-where strokes meet rather than through a plain stroke. A lone digit must never be split: where
-the rules are in doubt they keep ink together, so some touching neighbours stay one digit.
+with the canvas. Geometry does only what is plainly right: its connected parts are grouped into
+digits where strokes that do not touch belong together (a 5's top bar, a 7's crossbar, a 1's flag
+and base, a 4 whose stem stands apart: low pieces over, under or beside a tall part, or two tall
+halves one above the other), and small specks away from the digits are dropped. Whether a group is
+one digit or neighbours that touch, and where to cut it, the models decide: each group is offered
+whole and cut along a few cheap top-to-bottom paths through at most CUT_ENTRIES strokes, every run
+of pieces between cuts is a candidate part, and recognizer.reading.best_parts keeps the reading
+whose parts are most likely digits.
 """
-
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -35,25 +34,18 @@ STACKED = 0.7  # tall parts sharing less than this share of the shorter one's ro
 # stem's top, is HOOK_WIDTH as wide as high (an L, not a 1) and no farther than HOOK_GAP from it.
 HOOK_BOTTOM, HOOK_TOP, HOOK_WIDTH, HOOK_GAP = 0.3, 0.25, 0.4, 0.15
 
-# Cutting a group where neighbours touch.
-SPLIT_WIDTH = 0.9  # a group narrower than this share of its height is one digit
-JUNCTION_WIDTH = 1.8  # a group narrower than this is cut only where strokes meet (see _split)
-CUT_ROWS = 48  # the cut is searched on a copy of the group at most this many rows high
-CUT_INK = 3.0  # a cut crosses one stroke, along at most this many brush widths of ink
-ENTRY = 2.0  # entering a stroke costs ENTRY * CUT_INK brush widths: a cut crosses one stroke if it can
-CUT_BANDS = 12  # the cheapest cut in each of this many bands across the group is a candidate
-MAX_CUTS = 6  # candidates tried per group, cheapest first
+# Candidate cuts through a group where neighbours may touch; the models choose among the readings they make.
+CUT_WIDTH = 0.5  # a group narrower than this share of its height is one digit (a 1, a 7): never cut
+CUT_ROWS = 48  # cuts are searched on a copy of the group at most this many rows high
+CUT_INK = 4.0  # a cut runs along at most this many brush widths of ink
+ENTRY = 2.0  # entering a stroke costs ENTRY * CUT_INK brush widths: a cut crosses as few strokes as it can
+CUT_ENTRIES = 2  # strokes a cut may cross: two where a bar reaches over a neighbour that touches it
+CUT_INK_SHARE = 0.1  # each side of a cut holds at least this share of the group's ink
+SAME_CUT = 0.05  # cuts whose left sides differ by less than this share of the ink are one cut
+MAX_CUTS = 6  # cuts per group, cheapest first: enough for four touching digits and a wrong cut or two
+MAX_SPAN = 3  # a part covers at most this many pieces between cuts (or the whole group)
 DRIFT = 0.02  # cost of a diagonal step, so that of equal cuts the straight one wins
-# Both sides of a cut must look like neighbouring digits: each with CUT_INK_SHARE of the ink, at least
-# CUT_HEIGHT as tall as the taller, sharing CUT_OVERLAP of its rows; parts of a side with less than
-# SIDE_PART of its ink are specks and do not count for its height.
-CUT_INK_SHARE, CUT_HEIGHT, CUT_OVERLAP, SIDE_PART = 0.1, 0.72, 0.6, 0.1
-# A cut through a 4's bar beside its stem leaves a hook that may reach almost as low as the stem: it
-# ends 0.1 of the stem's height above the stem's end, and is less than 0.95 of it.
-CUT_HOOK = (0.1, 0.95)
-# Circles of these radii (brush widths) around where a cut crosses ink meet two arms of ink on a plain
-# stroke and three or more where strokes meet; sampled at ARM_SAMPLES points.
-ARM_RADII, ARM_SAMPLES = (1.5, 2.5), 48
+MAX_CANDIDATES = 48  # parts read per drawing, in one batch: fewer cuts are tried on a larger drawing
 
 
 @dataclass(frozen=True)
@@ -66,20 +58,59 @@ class Digit:
     ink: np.ndarray
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate parts of a drawing for the models to choose among.
+
+    The ink is cut into pieces, left to right: each group of strokes that belong together, cut further
+    where neighbours may touch. A part covers a run of one group's pieces; a reading of the drawing is a
+    run of parts that covers every piece once (each group whole is always a part).
+    """
+
+    parts: list[Digit]
+    spans: list[tuple[int, int]]  # pieces [start, end) each part covers
+    wholes: list[bool]  # whether the part is a whole group (which may be dropped when it is too small to read)
+    pieces: int
+
+
 def split_digits(ink: np.ndarray | None) -> list[Digit]:
-    """An ink map (uint8, 255 = ink, as ink_map gives) -> its digits left to right; [] if blank."""
+    """An ink map (uint8, 255 = ink, as ink_map gives) -> its groups of strokes left to right, uncut; [] if blank."""
+    found = candidates(ink, max_cuts=0)
+    return found.parts
+
+
+def candidates(ink: np.ndarray | None, max_cuts: int = MAX_CUTS, limit: int = MAX_CANDIDATES) -> Candidates:
+    """An ink map -> its candidate parts: each group of strokes whole, and the runs of pieces between cuts."""
     levels = ink_levels(ink)
-    if levels is None:
-        return []
-    background, level, _ = levels
-    work = _working_copy(ink, level)
+    work = None if levels is None else _working_copy(ink, levels[1])
     if work is None:
-        return []
+        return Candidates([], [], [], 0)
     mask, origin, scale = work
-    parts = _digit_masks(mask)
-    if len(parts) == 1:
-        return [Digit(_full_box(_box(parts[0]), origin, scale, ink.shape), ink)]
-    return [_digit_ink(ink, part, origin, scale, background) for part in parts]
+    groups = _digit_masks(mask)
+    brush = max(1.0, _stroke_width(mask))
+    cuts = [_cuts(group, brush, max_cuts) for group in groups]
+    while sum(_part_count(len(c)) for c in cuts) > limit:  # drop the dearest cut of the group cut most
+        widest = max(range(len(cuts)), key=lambda g: len(cuts[g]))
+        cuts[widest] = _fewer(cuts[widest])
+    parts, spans, wholes, first = [], [], [], 0
+    for group, group_cuts in zip(groups, cuts):
+        bounds = [None, *sorted(group_cuts, key=lambda c: c[1].mean()), None]
+        for i in range(len(bounds) - 1):
+            for j in range(i + 1, len(bounds)):
+                whole = i == 0 and j == len(bounds) - 1
+                if j - i > MAX_SPAN and not whole:
+                    continue
+                part = group if whole else _between(group, bounds[i], bounds[j])
+                if not whole and part.sum() < CUT_INK_SHARE * group.sum():
+                    continue  # a sliver between two cuts: read only with its neighbours
+                if len(groups) == 1 and whole:  # a lone group: the drawing's own ink, read exactly as before
+                    parts.append(Digit(_full_box(_box(part), origin, scale, ink.shape), ink))
+                else:
+                    parts.append(_digit_ink(ink, part, origin, scale, levels[0]))
+                spans.append((first + i, first + j))
+                wholes.append(whole)
+        first += len(bounds) - 1
+    return Candidates(parts, spans, wholes, first)
 
 
 def _working_copy(ink: np.ndarray, level: int):
@@ -104,7 +135,7 @@ def _box(mask: np.ndarray) -> np.ndarray:
 
 
 def _digit_masks(mask: np.ndarray) -> list[np.ndarray]:
-    """Working-copy masks of the digits, left to right."""
+    """Working-copy masks of the groups of strokes that belong together, left to right."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     boxes = np.column_stack([stats[1:, 0], stats[1:, 1], stats[1:, 0] + stats[1:, 2], stats[1:, 1] + stats[1:, 3]])
     # Grouping compares parts pairwise: beyond the largest MAX_PARTS (a noisy photo), the rest are specks.
@@ -112,11 +143,8 @@ def _digit_masks(mask: np.ndarray) -> list[np.ndarray]:
     groups = np.full(len(boxes), -1)
     grouped = _group(boxes[kept])
     groups[kept] = np.where(grouped >= 0, kept[grouped], -1)
-    brush = max(1.0, _stroke_width(mask))
     owner = np.r_[-1, groups]  # each label's digit; the background's is -1
-    digits = []
-    for group in np.unique(groups[groups >= 0]):
-        digits += _split((owner[labels] == group).astype(np.uint8), brush)
+    digits = [(owner[labels] == group).astype(np.uint8) for group in np.unique(groups[groups >= 0])]
     return sorted(digits, key=lambda m: _box(m)[[0, 2]].mean())
 
 
@@ -206,50 +234,50 @@ def _union(boxes: np.ndarray) -> np.ndarray:
     return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
 
 
-def _split(group: np.ndarray, brush: float) -> list[np.ndarray]:
-    """A group's mask as one digit, or cut where neighbours touch, recursively."""
+def _part_count(cuts: int) -> int:
+    """Candidate parts of a group with this many cuts: runs of at most MAX_SPAN pieces, and the whole."""
+    pieces = cuts + 1
+    return sum(pieces - span + 1 for span in range(1, min(MAX_SPAN, pieces) + 1)) + (pieces > MAX_SPAN)
+
+
+def _cuts(group: np.ndarray, brush: float, max_cuts: int) -> list[tuple[float, np.ndarray]]:
+    """Up to max_cuts (cost, column in each row of the group's mask) top-to-bottom cuts, cheapest first."""
     x0, y0, x1, y1 = _box(group)
-    if x1 - x0 < SPLIT_WIDTH * (y1 - y0):
-        return [group]
-    crop = group[y0:y1, x0:x1]
-    path = _cut(crop, brush, wide=x1 - x0 >= JUNCTION_WIDTH * (y1 - y0))
-    if path is None:
-        return [group]
-    sides = []
-    for side in _sides(crop, path):
-        mask = np.zeros_like(group)
-        mask[y0:y1, x0:x1] = side
-        sides += _split(mask, brush)
-    return sides
-
-
-def _cut(ink: np.ndarray, brush: float, wide: bool) -> np.ndarray | None:
-    """Column of the cheapest cut in each row of a group's ink that leaves two whole digits; None if none.
-
-    A group narrower than two digits is cut only where strokes meet, never through a plain stroke: an
-    open 0 has such a cut, through its bottom, and it leaves two tall sides.
-    """
-    height, width = ink.shape
+    height, width = y1 - y0, x1 - x0
+    if max_cuts == 0 or width < CUT_WIDTH * height:
+        return []
+    ink = group[y0:y1, x0:x1]
     size = (max(1, round(width * min(1.0, CUT_ROWS / height))), min(height, CUT_ROWS))
     small = ink if size[1] == height else (
         cv2.resize(ink * 255, size, interpolation=cv2.INTER_AREA) >= 255 * WORK_INK).astype(np.uint8)
-    brush *= size[1] / height
-    for path in _candidates(small, brush):
-        if _whole_digits(*_sides(small, path)) and (wide or _at_contact(small, path, brush)):
-            rows = np.minimum(np.arange(height) * size[1] // height, size[1] - 1)
-            return np.minimum(((path[rows] + 0.5) * width / size[0]).astype(int), width - 1)
-    return None
+    rows = np.minimum(np.arange(height) * size[1] // height, size[1] - 1)
+    cuts = []
+    for cost, path in _candidates(small, brush * size[1] / height, max_cuts):
+        columns = np.full(group.shape[0], -1, np.int64)  # rows above and below the group: nothing to cut
+        columns[y0:y1] = x0 + np.minimum(((path[rows] + 0.5) * width / size[0]).astype(int), width - 1)
+        cuts.append((cost, columns))
+    return cuts
 
 
-def _sides(ink: np.ndarray, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ink left and right of a cut; the cut's own pixels, where neighbours touch, go to neither."""
-    columns = np.arange(ink.shape[1])[None]
-    return ink * (columns < path[:, None]), ink * (columns > path[:, None])
+def _fewer(cuts: list) -> list:
+    """The cuts without the dearest one."""
+    return sorted(cuts, key=lambda c: c[0])[:-1]
 
 
-def _candidates(ink: np.ndarray, brush: float) -> list[np.ndarray]:
-    """Up to MAX_CUTS top-to-bottom cuts, cheapest first, each entering one stroke at most, along at most
-    CUT_INK brush widths of ink, with CUT_INK_SHARE of the ink on either side; nearby ones counted once."""
+def _between(group: np.ndarray, left, right) -> np.ndarray:
+    """The group's ink right of one cut and left of another (None: the group's edge); cut pixels to neither."""
+    columns = np.arange(group.shape[1])[None]
+    keep = np.ones(group.shape, bool)
+    for cut, side in ((left, 1), (right, -1)):
+        if cut is not None:
+            rows = cut[1] >= 0
+            keep[rows] &= side * (columns - cut[1][rows, None]) > 0
+    return group * keep
+
+
+def _candidates(ink: np.ndarray, brush: float, max_cuts: int) -> list[tuple[float, np.ndarray]]:
+    """Up to max_cuts (cost, path) top-to-bottom cuts, cheapest first, each entering CUT_ENTRIES strokes at most,
+    along at most CUT_INK brush widths of ink, with CUT_INK_SHARE of the ink on either side, each its own partition."""
     limit = CUT_INK * brush
     costs, paths = _cheapest_paths(ink, ENTRY * limit)
     crossed = np.take_along_axis(ink, paths, axis=1).astype(np.int32)  # (H, W): ink on each path
@@ -257,14 +285,14 @@ def _candidates(ink: np.ndarray, brush: float) -> list[np.ndarray]:
     total = int(ink.sum())
     left = (np.take_along_axis(np.cumsum(ink, axis=1), paths, axis=1) - crossed).sum(axis=0)
     right = total - left - crossed.sum(axis=0)
-    usable = (entries <= 1) & (crossed.sum(axis=0) <= limit) & (np.minimum(left, right) >= CUT_INK_SHARE * total)
-    bands = (paths.mean(axis=0) * CUT_BANDS / ink.shape[1]).astype(int)
-    ends, seen = [], set()
+    usable = (entries <= CUT_ENTRIES) & (crossed.sum(axis=0) <= limit) & (np.minimum(left, right) >= CUT_INK_SHARE * total)
+    chosen: list[int] = []
     for end in sorted(np.flatnonzero(usable), key=lambda c: costs[c]):
-        if bands[end] not in seen:
-            seen.add(bands[end])
-            ends.append(end)
-    return [paths[:, end] for end in ends[:MAX_CUTS]]
+        if all(abs(left[end] - left[c]) >= SAME_CUT * total for c in chosen):
+            chosen.append(end)
+        if len(chosen) == max_cuts:
+            break
+    return [(float(costs[c]), paths[:, c]) for c in chosen]
 
 
 def _cheapest_paths(ink: np.ndarray, entry: float) -> tuple[np.ndarray, np.ndarray]:
@@ -293,42 +321,6 @@ def _cheapest_paths(ink: np.ndarray, entry: float) -> tuple[np.ndarray, np.ndarr
         paths[row - 1] = paths[row] + moves[row, paths[row]]
     return cost, paths
 
-
-def _at_contact(ink: np.ndarray, path: np.ndarray, brush: float) -> bool:
-    """Whether the cut crosses ink where strokes meet (three or more arms leave it), not along one stroke."""
-    rows = np.flatnonzero(ink[np.arange(len(ink)), path])
-    if len(rows) == 0:
-        return True
-    angles = np.linspace(0, 2 * np.pi, ARM_SAMPLES, endpoint=False)
-    for row in rows[[0, len(rows) // 2, -1]]:
-        for radius in ARM_RADII:
-            ys = np.round(row + radius * brush * np.sin(angles)).astype(int)
-            xs = np.round(path[row] + radius * brush * np.cos(angles)).astype(int)
-            inside = (ys >= 0) & (ys < ink.shape[0]) & (xs >= 0) & (xs < ink.shape[1])
-            circle = np.zeros(ARM_SAMPLES, np.uint8)
-            circle[inside] = ink[ys[inside], xs[inside]]
-            if np.count_nonzero(circle > np.roll(circle, 1)) >= 3:
-                return True
-    return False
-
-
-def _main_box(side: np.ndarray) -> np.ndarray:
-    """Box (x0, y0, x1, y1) of a side's substantial parts: a speck must not make it look tall."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(side, connectivity=8)
-    stats = stats[1:][stats[1:, 4] >= SIDE_PART * stats[1:, 4].sum()]
-    return _union(np.column_stack([stats[:, 0], stats[:, 1], stats[:, 0] + stats[:, 2], stats[:, 1] + stats[:, 3]]))
-
-
-def _whole_digits(left: np.ndarray, right: np.ndarray) -> bool:
-    """Whether both sides of a cut look like neighbouring digits: alike in height, side by side, inked."""
-    total = int(left.sum()) + int(right.sum())
-    if min(left.sum(), right.sum()) < CUT_INK_SHARE * total:
-        return False
-    a, b = _main_box(left), _main_box(right)
-    tallest = max(a[3] - a[1], b[3] - b[1])
-    return (min(a[3] - a[1], b[3] - b[1]) >= CUT_HEIGHT * tallest
-            and min(a[3], b[3]) - max(a[1], b[1]) >= CUT_OVERLAP * tallest
-            and not _is_hook(a, b, *CUT_HOOK))
 
 
 def _full_box(box: np.ndarray, origin, scale: float, shape) -> tuple[int, int, int, int]:

@@ -30,9 +30,10 @@ from train.data import DataError
 SECRET = "hf_TESTfeedbackTokenThatMustNeverBePrinted01234"
 REPO = "someone/digit-corrections"
 PER_MINUTE = 4
-FIELDS = {"file_name", "drawing_file_name", "label", "predicted", "confidence", "model_revision", "time"}
+FIELDS = {"file_name", "drawing_file_name", "label", "predicted", "confidence", "model_revision", "time", "answer", "part"}
 EXAMPLE_3 = ROOT / "examples" / "digit_3_pen_writer1.png"
 EXAMPLE_7 = ROOT / "examples" / "digit_7_pen_writer1.png"
+EXAMPLE_2026 = ROOT / "examples" / "number_2026_pen_writer1.png"
 
 
 def editor(path: Path | None) -> dict:
@@ -145,6 +146,21 @@ def test_imagefolder_loads_the_corrections_with_their_labels(feedback_app, tmp_p
         assert example["drawing"].size == shrunk_size(EXAMPLE_7)
 
 
+@pytest.mark.slow
+def test_a_number_corrected_over_http_lands_as_labelled_parts(feedback_app, tmp_path):
+    from datasets import load_dataset
+
+    client = new_session(feedback_app)
+    before = len(rows(feedback_app.folder))
+    assert client.predict(editor(EXAMPLE_2026), " 2026", api_name="/correct") == "Thanks! Stored as **2026**."
+    added = rows(feedback_app.folder)[before:]
+    # The example reads as four parts: each is stored as the model saw it, under its own digit.
+    assert [(r["label"], r["part"]) for r in added] == [("2026", -1), ("2", 0), ("0", 1), ("2", 2), ("6", 3)]
+    ds = load_dataset("imagefolder", data_dir=str(feedback_app.folder), split="train", cache_dir=str(tmp_path))
+    assert ds["label"][-5:] == ["2026", "2", "0", "2", "6"] and ds["part"][-5:] == [-1, 0, 1, 2, 3]
+    assert all(np.asarray(image).shape == (28, 28) for image in ds["image"][-5:])
+
+
 @pytest.fixture
 def unreadable(tmp_path) -> Path:
     path = tmp_path / "notes.png"
@@ -168,8 +184,9 @@ def huge(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize("image, answer, message", [
-    ("example", "x", "must be a digit from 0 to 9 or 'not a digit'"),
-    ("example", "10", "must be a digit from 0 to 9"),
+    ("example", "x", "must be a digit from 0 to 9, a number of up to 12 digits or 'not a digit'"),
+    ("example", "1O", "must be a digit from 0 to 9"),
+    ("example", "1234567890123", "a number of up to 12 digits"),
     ("example", "", "must be a digit from 0 to 9"),
     ("example", None, "must be a digit from 0 to 9"),
     ("blank", "3", "The canvas is blank"),
@@ -374,9 +391,34 @@ def test_failed_uploads_are_logged_and_everything_is_sent_later(tmp_path, monkey
 
 def test_answers_are_checked():
     assert [check_answer(a) for a in ("7", " 0 ", "Not a Digit")] == ["7", "0", NOT_A_DIGIT]
-    for bad in ("seven", "-1", "77", 7, None, "not"):
+    assert [check_answer(a) for a in ("77", "2026", " 20 26 ", "0042")] == ["77", "2026", "2026", "0042"]
+    for bad in ("seven", "-1", "7.5", "1e3", "\u0663", 7, None, "not", "1234567890123"):
         with pytest.raises(FeedbackRefused, match="must be a digit from 0 to 9"):
             check_answer(bad)
+
+
+def parts_of_2026(mnist) -> list[np.ndarray]:
+    """Four real digits 2, 0, 2, 6 as (28, 28) model inputs: what a reading of "2026" saw."""
+    return [mnist.x_test[np.flatnonzero(mnist.y_test == d)[0]] / 255.0 for d in (2, 0, 2, 6)]
+
+
+def test_a_corrected_number_is_stored_whole_and_as_its_parts(tmp_path, mnist):
+    store = FeedbackStore(FeedbackSettings(tmp_path / "feedback"))
+    inputs = parts_of_2026(mnist)
+    store.save(make_correction(Image.open(EXAMPLE_2026), "2026", "2028", 0.9, "test", inputs=inputs), "s")
+    stored = rows(tmp_path / "feedback")
+    assert [(r["label"], r["predicted"], r["part"], r["answer"]) for r in stored] == [
+        ("2026", "2028", -1, "2026"), ("2", "2", 0, "2026"), ("0", "0", 1, "2026"), ("2", "2", 2, "2026"),
+        ("6", "8", 3, "2026")]
+    assert len({r["drawing_file_name"] for r in stored}) == 1 and len({r["file_name"] for r in stored}) == 5
+    for row, x in zip(stored[1:], inputs):
+        assert np.array_equal(np.asarray(Image.open(row["run"] / row["file_name"])), np.round(x * 255).astype(np.uint8))
+    # A reading with another count of parts: only the whole drawing, under the whole answer.
+    store.save(make_correction(Image.open(EXAMPLE_2026), "2026", "226", 0.9, "test", inputs=inputs[:3]), "s")
+    assert [(r["label"], r["part"]) for r in rows(tmp_path / "feedback")[5:]] == [("2026", -1)]
+    # A lone digit cut in two, corrected: its whole drawing under its digit.
+    store.save(make_correction(Image.open(EXAMPLE_3), "3", "31", 0.9, "test", inputs=inputs[:2]), "s")
+    assert [(r["label"], r["predicted"], r["part"]) for r in rows(tmp_path / "feedback")[6:]] == [("3", "31", -1)]
 
 
 def test_the_rate_limit_slides_with_the_clock():
@@ -456,7 +498,30 @@ def test_load_extra_reads_back_what_the_space_stored(tmp_path, mnist):
     assert classes.tolist() == [-1 if label == NOT_A_DIGIT else int(label) for label in labels]
     assert images.dtype == np.uint8 and images.shape == (7, 28, 28)
     assert all(np.array_equal(x, np.asarray(Image.open(r["run"] / r["file_name"]))) for x, r in zip(images, stored))
-    assert summary == {"source": str(tmp_path / "feedback"), "samples": 7, "digits": 5, "not_digits": 2}
+    assert summary == {"source": str(tmp_path / "feedback"), "samples": 7, "digits": 5, "not_digits": 2, "skipped": 0}
+
+
+def test_extra_data_trains_on_a_numbers_parts_and_skips_old_style_rows(tmp_path, mnist):
+    from train.extra_data import load_extra
+
+    folder = tmp_path / "feedback"
+    store = FeedbackStore(FeedbackSettings(folder, per_minute=1000))
+    store.save(make_correction(Image.open(EXAMPLE_2026), "2026", "2028", 0.9, "test", inputs=parts_of_2026(mnist)), "s")
+    store.save(make_correction(Image.open(EXAMPLE_3), "3", "31", 0.9, "test"), "s")  # a lone 3 that was cut
+    # Rows stored before numbers could be corrected: a number's drawing under one digit's label is skipped,
+    # a lone digit's correction is kept.
+    old = folder / "old-run"
+    old.mkdir()
+    Image.fromarray(mnist.x_test[0]).save(old / "000001.png")
+    Image.fromarray(mnist.x_test[1]).save(old / "000002.png")
+    (old / "metadata.jsonl").write_text(
+        json.dumps({"file_name": "000001.png", "label": "8", "predicted": "2028"}) + "\n"
+        + json.dumps({"file_name": "000002.png", "label": str(mnist.y_test[1]), "predicted": "5"}) + "\n")
+    images, classes, summary = load_extra(str(folder))
+    assert sorted(classes.tolist()) == sorted([2, 0, 2, 6, 3, int(mnist.y_test[1])])
+    assert summary["skipped"] == 2 and summary["samples"] == 6  # the number's whole drawing, the old number row
+    assert any(np.array_equal(x, mnist.x_test[1]) for x in images)
+    assert not any(np.array_equal(x, mnist.x_test[0]) for x in images)
 
 
 def test_load_extra_reads_a_hub_dataset_with_class_labels(tmp_path, mnist, monkeypatch):
@@ -520,6 +585,6 @@ def test_a_short_training_run_uses_the_corrections(tmp_path, mnist):
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"extra data: {folder}: 15 samples (12 digits, 3 not a digit)" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["extra_data"] == [{"source": str(folder), "samples": 15, "digits": 12, "not_digits": 3}]
+    assert metrics["extra_data"] == [{"source": str(folder), "samples": 15, "digits": 12, "not_digits": 3, "skipped": 0}]
     assert metrics["train_samples"] == 480 + 12 and metrics["val_samples"] == 120  # validation stays MNIST
     assert f"- extra data: `{folder}`: 15 samples, 12 digits" in model_card(metrics, REPO)

@@ -86,6 +86,9 @@ def test_short_run_with_pen_digits_and_conventions_trains_the_digit_model_and_th
     # The threshold was set on held-out digits and folded in: at 0.5 it refuses about the target share.
     assert gate["val_refused"]["pen_val"] <= 0.05 and gate["val_refused"]["mnist_val"] <= 0.05
     assert "gate: threshold" in result.stdout
+    # Pieces of numbers (halves, touching pairs, a digit with a neighbour's bit) join the negatives.
+    assert all(n > 0 for n in gate["train_fragments"].values()), gate["train_fragments"]
+    assert set(gate["val_answered"]) >= {"halves_val", "pairs_val", "neighbour_bits_val"}
 
     from recognizer.contract import check_gate_io
     from recognizer.predictor import load_model_file

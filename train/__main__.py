@@ -14,18 +14,15 @@ from train.extra_data import training_extras
 
 def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
     """The drawn sets beside MNIST: (pen digits or None, the gate's sets or None). CPU-heavy: before TensorFlow."""
-    from train.pen_data import OMNIGLOT_FILE, QUICKDRAW_FILE, pen_sets
+    from train.pen_data import pen_sets
 
     pen = pen_sets(cfg.pen_data, cfg.pen_copies, cfg.pen_val_writers, cfg.seed, cfg.limit,
                    cfg.pen_conventions) if cfg.pen_data else None
     if cfg.omniglot_data is None and cfg.quickdraw_data is None:
         return pen, None
-    from train.gate import GATE_SIZES, draw_gate_sets
+    from train.gate import draw_gate_sets
 
-    sizes = {k: min(v, cfg.limit) if cfg.limit else v for k, v in GATE_SIZES.items()}
-    gate_sets = draw_gate_sets(train_x, val_x, cfg.omniglot_data and cfg.omniglot_data / OMNIGLOT_FILE,
-                               cfg.quickdraw_data and cfg.quickdraw_data / QUICKDRAW_FILE, sizes, cfg.seed)
-    return pen, gate_sets
+    return pen, draw_gate_sets(train_x, val_x, cfg)
 
 
 def cached_draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
@@ -120,8 +117,8 @@ def run(cfg: TrainConfig) -> dict:
         start_gate = time.perf_counter()
         empty = np.zeros((0, 28, 28), np.uint8)
         digits = np.concatenate([pen.x_train if pen else empty, extras.digits])
-        gate, gate_metrics = train_gate(model, gate_sets, digits, pen.x_val if pen else empty, cfg.gate_epochs,
-                                        cfg.gate_refusal, cfg.seed, extra_not_digits=extras.not_digits)
+        gate, gate_metrics = train_gate(model, gate_sets, digits, pen.x_val if pen else empty, cfg,
+                                        extra_not_digits=extras.not_digits)
         gate_metrics["train_seconds"] = round(time.perf_counter() - start_gate, 1)
         save_atomic(gate, cfg.gate_out)
         gate_metrics["gate_sha256"] = file_sha256(cfg.gate_out)

@@ -11,13 +11,10 @@ from typing import NamedTuple
 import numpy as np
 
 from recognizer.contract import INPUT_SHAPE
+from train.compose import FRAGMENT_KINDS
 from train.pen_data import drawn_inputs
 
-# Categories never trained on: the benchmark measures the gate on kinds of things it has not seen.
-HELD_OUT_CATEGORIES = ("bee", "car", "guitar", "octopus", "snowman")
-# Omniglot glyphs the digit reader takes for a digit this surely (a circle, a bar) are digits in all
-# but name: as negatives they would teach the gate to refuse real 0s and 1s.
-DIGIT_LIKE = 0.99
+EMPTY = np.zeros((0, 28, 28), np.uint8)
 
 
 class GateData(NamedTuple):
@@ -48,7 +45,7 @@ def build_gate(width: int = 1) -> "keras.Model":  # noqa: F821
     ], name="not_digit_gate")
 
 
-def screen_digit_like(x: np.ndarray, digit_probabilities: np.ndarray, level: float = DIGIT_LIKE) -> np.ndarray:
+def screen_digit_like(x: np.ndarray, digit_probabilities: np.ndarray, level: float) -> np.ndarray:
     """The negatives the digit reader does not take for a digit with this confidence."""
     return x[digit_probabilities.max(axis=1) < level]
 
@@ -100,23 +97,49 @@ def fold_threshold(gate, threshold: float) -> None:
     gate.layers[-1].set_weights([kernel, bias - np.log(threshold / (1 - threshold))])
 
 
-def doodle_split(labels: np.ndarray, categories: list[str], seed: int, val_share: float = 0.05):
+def doodle_split(labels: np.ndarray, categories: list[str], held_out_kinds, seed: int, val_share: float = 0.05):
     """Indices (train, val) of the doodles in the trained categories; the held-out categories are in neither."""
-    held_out = np.isin(np.asarray(categories)[labels], HELD_OUT_CATEGORIES)
+    held_out = np.isin(np.asarray(categories)[labels], held_out_kinds)
     order = np.random.default_rng(seed).permutation(np.flatnonzero(~held_out))
     n_val = int(len(order) * val_share)
     return order[n_val:], order[:n_val]
 
 
-def draw_gate_sets(mnist_train: np.ndarray, mnist_val: np.ndarray, omniglot_file, quickdraw_file,
-                   sizes: dict, seed: int) -> dict[str, np.ndarray]:
+def draw_fragments(digits: list, sizes: dict, seed: int, suffix: str = "") -> dict[str, np.ndarray]:
+    """Pieces of numbers that are not one digit (train.compose.FRAGMENT_KINDS), made from these pen
+    digits' strokes and drawn as sketchpad drawings: {kind + suffix: inputs}."""
+    from train.compose import FRAGMENT_KINDS, fragments
+
+    strokes, writers = [d.strokes for d in digits], [d.writer for d in digits]
+    out = {}
+    for k, kind in enumerate(FRAGMENT_KINDS):
+        count = sizes.get(kind, 0) if not suffix else sizes["val"] // 4
+        drawn = fragments(strokes, writers, kind, count, seed + 2 * k) if digits and count else []
+        out[kind + suffix] = drawn_inputs(drawn, "strokes", seed + 2 * k + 1)
+    return out
+
+
+def gate_sizes(cfg) -> dict[str, int]:
+    """How many drawings of each kind the gate trains on (val: each validation set), from the TrainConfig."""
+    sizes = {"mnist": cfg.gate_mnist, "omniglot": cfg.gate_omniglot, "doodles": cfg.gate_doodles,
+             "scribbles": cfg.gate_scribbles, "val": cfg.gate_val, "halves": cfg.gate_halves,
+             "pairs": cfg.gate_pairs, "neighbour_bits": cfg.gate_neighbour_bits}
+    return {k: min(v, cfg.limit) if cfg.limit else v for k, v in sizes.items()}
+
+
+def draw_gate_sets(mnist_train: np.ndarray, mnist_val: np.ndarray, cfg) -> dict[str, np.ndarray]:
     """Every set the gate needs beyond the pen digits, drawn as sketchpad drawings and preprocessed.
 
     Keys: mnist, mnist_val (digits); omniglot, omniglot_val, doodles, doodles_val, scribbles,
-    scribbles_val (non-digits). A set whose file is not given is empty.
+    scribbles_val, and each fragment kind with and without _val (non-digits). Fragments are made from
+    the pen training file's training writers (val: its held-out writers; never the test file's). A set
+    whose data folder is not configured is empty.
     """
-    from train.pen_data import read_omniglot, read_quickdraw
+    from train.pen_data import OMNIGLOT_FILE, PENDIGITS_TRAIN, QUICKDRAW_FILE, pen_writers_split, read_omniglot, read_quickdraw
 
+    sizes, seed = gate_sizes(cfg), cfg.seed
+    omniglot_file = cfg.omniglot_data and cfg.omniglot_data / OMNIGLOT_FILE
+    quickdraw_file = cfg.quickdraw_data and cfg.quickdraw_data / QUICKDRAW_FILE
     rng = np.random.default_rng(seed)
     pick = lambda n, count: rng.choice(n, min(count, n), replace=False)  # noqa: E731
     sets = {
@@ -133,20 +156,17 @@ def draw_gate_sets(mnist_train: np.ndarray, mnist_val: np.ndarray, omniglot_file
         sets["omniglot_val"] = drawn_inputs(read_omniglot(omniglot_file, "valid"), "strokes", seed + 15)
     if quickdraw_file is not None:
         doodles = read_quickdraw(quickdraw_file)
-        train, val = doodle_split(doodles.labels, doodles.categories, seed)
+        train, val = doodle_split(doodles.labels, doodles.categories, cfg.gate_held_out, seed)
         train = train[pick(len(train), sizes["doodles"])]
         sets["doodles"] = drawn_inputs(doodles.images[train], "bitmap", seed + 16)
         sets["doodles_val"] = drawn_inputs(doodles.images[val[: sizes["val"]]], "bitmap", seed + 17)
+    pen_file = cfg.pen_data and cfg.pen_data / PENDIGITS_TRAIN
+    pen_train, pen_val = pen_writers_split(pen_file, cfg.pen_val_writers, cfg.limit) if pen_file else ([], [])
+    sets |= draw_fragments(pen_train, sizes, seed + 20) | draw_fragments(pen_val, sizes, seed + 30, "_val")
     return sets
 
 
-# Measured in benchmarks/gate_variants.py: all the drawn negatives and width 2 each let fewer doodles through.
-GATE_SIZES = {"mnist": 12000, "omniglot": 30000, "doodles": 48000, "scribbles": 6000, "val": 2000}
-GATE_WIDTH = 2
-
-
-def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarray, epochs: int,
-               refusal: float, seed: int, width: int = GATE_WIDTH, screen: float = DIGIT_LIKE,
+def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarray, cfg,
                extra_not_digits: np.ndarray | None = None):
     """Fit the gate on the drawn sets, set its threshold on held-out digits, fold it in; return (gate, metrics).
 
@@ -158,29 +178,33 @@ def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarr
     def screened(x):
         if not len(x):
             return x
-        return screen_digit_like(x, digit_model.predict(to_float(x), batch_size=1000, verbose=0), screen)
+        return screen_digit_like(x, digit_model.predict(to_float(x), batch_size=1000, verbose=0), cfg.gate_screen)
 
-    negatives = {k: screened(sets[k]) if k.startswith("omniglot") else sets[k]
-                 for k in ("omniglot", "omniglot_val", "doodles", "doodles_val", "scribbles", "scribbles_val")}
+    # Fragments and Omniglot glyphs the reader takes surely for a digit are screened out like each other.
+    kinds = ("omniglot", "doodles", "scribbles", *FRAGMENT_KINDS)
+    negatives = {k: screened(sets.get(k, EMPTY)) if k.startswith(("omniglot", *FRAGMENT_KINDS)) else sets[k]
+                 for kind in kinds for k in (kind, kind + "_val")}
     extra = [] if extra_not_digits is None else [extra_not_digits]
-    train = labelled([sets["mnist"], pen_train], [negatives[k] for k in ("omniglot", "doodles", "scribbles")] + extra)
+    train = labelled([sets["mnist"], pen_train], [negatives[k] for k in kinds] + extra)
     val_digits = [sets["mnist_val"], pen_val]
-    val = labelled(val_digits, [negatives[k] for k in ("omniglot_val", "doodles_val", "scribbles_val")])
-    gate = fit_gate(train, val, epochs, seed, width=width)
+    val = labelled(val_digits, [negatives[k + "_val"] for k in kinds])
+    gate = fit_gate(train, val, cfg.gate_epochs, cfg.seed, width=cfg.gate_width)
     score = lambda x: gate.predict(to_float(x), batch_size=1000, verbose=0)[:, 0] if len(x) else np.zeros(0)  # noqa: E731
-    threshold = threshold_for(np.concatenate([score(x) for x in val_digits]), refusal)
+    threshold = threshold_for(np.concatenate([score(x) for x in val_digits]), cfg.gate_refusal)
     fold_threshold(gate, threshold)
     metrics = {
-        "threshold": threshold, "target_refusal": refusal, "width": width, "parameters": gate.count_params(),
+        "threshold": threshold, "target_refusal": cfg.gate_refusal, "width": cfg.gate_width, "parameters": gate.count_params(),
         "train_digits": int((train.not_digit == 0).sum()), "train_non_digits": int(train.not_digit.sum()),
         "omniglot_screened_out": int(len(sets["omniglot"]) - len(negatives["omniglot"])),
         "train_omniglot": int(len(negatives["omniglot"])), "train_doodles": int(len(sets["doodles"])),
         "train_scribbles": int(len(sets["scribbles"])),
-        "held_out_categories": list(HELD_OUT_CATEGORIES),
+        "train_fragments": {k: int(len(negatives[k])) for k in FRAGMENT_KINDS},
+        "fragments_screened_out": {k: int(len(sets.get(k, EMPTY)) - len(negatives[k])) for k in FRAGMENT_KINDS},
+        "held_out_categories": list(cfg.gate_held_out),
         # validation rates at the folded threshold (0.5): digits refused, non-digits let through
         "val_refused": {k: float((score(sets[k]) > 0.5).mean()) if len(sets[k]) else None
                         for k in ("mnist_val",)} | {"pen_val": float((score(pen_val) > 0.5).mean()) if len(pen_val) else None},
         "val_answered": {k: float((score(negatives[k]) <= 0.5).mean()) if len(negatives[k]) else None
-                         for k in ("omniglot_val", "doodles_val", "scribbles_val")},
+                         for k in ("omniglot_val", "doodles_val", "scribbles_val", *(f + "_val" for f in FRAGMENT_KINDS))},
     }
     return gate, metrics

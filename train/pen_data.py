@@ -237,6 +237,17 @@ class PenSets(NamedTuple):
     val_writers: int
 
 
+def pen_writers_split(pen_file: Path, val_writers: int, limit: int | None = None) -> tuple[list, list]:
+    """The training file's pen digits split by writer: (training writers', the last val_writers' digits).
+
+    limit keeps only that many digits (of all writers, in file order) for quick runs.
+    """
+    digits = read_unipen(_checked(Path(pen_file)))[:limit]
+    writers = sorted({d.writer for d in digits})
+    held_out = set(writers[len(writers) - val_writers:]) if val_writers else set()
+    return [d for d in digits if d.writer not in held_out], [d for d in digits if d.writer in held_out]
+
+
 def pen_sets(folder: Path, copies: int, val_writers: int, seed: int, limit: int | None = None,
              conventions: float = 0.0) -> PenSets:
     """The training file's writers split by writer: the last val_writers held out, the rest drawn copies times.
@@ -248,11 +259,7 @@ def pen_sets(folder: Path, copies: int, val_writers: int, seed: int, limit: int 
     """
     from train.conventions import draw_convention, with_conventions
 
-    digits = read_unipen(_checked(Path(folder) / PENDIGITS_TRAIN))[:limit]
-    writers = sorted({d.writer for d in digits})
-    held_out = set(writers[len(writers) - val_writers:]) if val_writers else set()
-    train = [d for d in digits if d.writer not in held_out]
-    val = [d for d in digits if d.writer in held_out]
+    train, val = pen_writers_split(Path(folder) / PENDIGITS_TRAIN, val_writers, limit)
     strokes = with_conventions([(d.strokes, d.label) for d in train] * copies, conventions, seed + 2)
     x_train = drawn_inputs(strokes, "strokes", seed)
     y_train = np.tile(np.array([d.label for d in train], np.int64), copies)
