@@ -16,10 +16,17 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from recognizer.feedback import (ANSWERS, FeedbackRefused, FeedbackStore, check_answer, dataset_notice,  # noqa: E402
-                                 make_correction, thanks)
-from recognizer.hub import load_served_predictor  # noqa: E402
 from recognizer.contract import NOT_A_DIGIT  # noqa: E402
+from recognizer.feedback import (  # noqa: E402
+    ANSWERS,
+    FeedbackRefused,
+    FeedbackStore,
+    check_answer,
+    dataset_notice,
+    make_correction,
+    thanks,
+)
+from recognizer.hub import load_served_predictor  # noqa: E402
 from recognizer.predictor import ModelFileError, Predictor  # noqa: E402
 from recognizer.preprocess import InvalidImage  # noqa: E402
 from recognizer.reading import label_json, label_value, preview  # noqa: E402

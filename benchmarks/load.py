@@ -13,9 +13,9 @@ import numpy as np
 from PIL import Image
 
 from recognizer.strokes import Style
-from train.skeleton import redraw_digit as render
 from tests.http_client import predict, start
 from train.data import load_idx_dir
+from train.skeleton import redraw_digit as render
 
 
 def rss_mb(pid: int) -> float:

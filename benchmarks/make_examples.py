@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from train.skeleton import redraw_digit as render
 from recognizer.strokes import Style, render_strokes
 from train.pen_data import PENDIGITS_TEST, QUICKDRAW_FILE, read_quickdraw, read_unipen
+from train.skeleton import redraw_digit as render
 
 CANVAS, ASPECT = 360, 2.0  # the app's sketchpad: 720 x 360
 WRITER = 1  # of the pen digits' test file: 14 writers nobody trained on

@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from train.skeleton import redraw_digit as render, redraw_set
 from recognizer.contract import NOT_A_DIGIT, check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.reading import EMPTY_MESSAGE
-from recognizer.strokes import random_style, render_bitmap, render_strokes
-from train.data import load_idx_dir
-from train.conventions import CONVENTIONS, draw_convention
+from recognizer.strokes import render_bitmap, render_strokes
 from train.config import TrainConfig
+from train.conventions import CONVENTIONS, draw_convention
+from train.data import load_idx_dir
 from train.gate import doodle_split, scribble_strokes
 from train.pen_data import (
     OMNIGLOT_FILE,
@@ -37,6 +36,9 @@ from train.pen_data import (
     read_ujipen,
     read_unipen,
 )
+from train.skeleton import redraw_digit as render
+from train.skeleton import redraw_set
+from train.styles import random_style
 
 
 def labels_read(predictor: Predictor, drawings) -> list[str]:

@@ -22,14 +22,13 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from recognizer.strokes import Style
-from train.skeleton import redraw_digit as render
-from tests.http_client import ROOT, predict, start
 from recognizer.contract import check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.preprocess import to_model_input
+from recognizer.strokes import Style
+from tests.http_client import ROOT, predict, start
 from train.data import load_idx_dir
-
+from train.skeleton import redraw_digit as render
 
 NUMBER_EXAMPLE = ROOT / "examples" / "number_2026_pen_writer1.png"
 

@@ -27,21 +27,6 @@ class Style:
         return round(self.canvas * self.aspect)
 
 
-def random_style(rng: np.random.Generator, aspect: float = 1.0, extent=(1.0, 1.0)) -> Style:
-    """A style from the ranges visitors use (canvas 400-800, brush 2-7%, size 35-80%), placed anywhere it fits.
-
-    extent is the drawing's (width, height) in any unit: only its ratio matters, for the placement.
-    """
-    size = rng.uniform(0.35, 0.8)
-    w, h = extent
-    binding = max(h, w / aspect)  # the drawing's extent in canvas heights, before scaling
-    half_w, half_h = size * w / binding / aspect / 2, size * h / binding / 2
-    x = rng.uniform(half_w + 0.03, max(half_w + 0.03, 1 - half_w - 0.03))
-    y = rng.uniform(half_h + 0.04, max(half_h + 0.04, 1 - half_h - 0.04))
-    return Style(canvas=int(rng.integers(400, 801)), aspect=aspect, stroke=rng.uniform(0.02, 0.07), size=size,
-                 x=x, y=y, transparent=bool(rng.integers(2)))
-
-
 def brush_px(style: Style) -> int:
     """The style's brush width in canvas pixels."""
     return max(1, round(style.stroke * style.canvas))

@@ -49,8 +49,8 @@ def drawn_digits(mnist, count: int, seed: int, transparent: bool | None = None):
     """(RGBA drawings, labels) of real MNIST test digits re-drawn as sketchpad strokes."""
     from dataclasses import replace
 
-    from recognizer.strokes import random_style
     from train.skeleton import redraw_digit as render
+    from train.styles import random_style
 
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(mnist.x_test), count, replace=False)

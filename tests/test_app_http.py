@@ -113,9 +113,10 @@ def sketch_png(tmp_path: Path, name: str, drawing: np.ndarray) -> dict:
 
 
 def test_unseen_writers_digits_are_read_and_a_foreign_letter_is_not_a_digit(client, tmp_path):
-    from recognizer.strokes import random_style, render_strokes
+    from recognizer.strokes import render_strokes
     from tests.conftest import MNIST_DIR
     from train.pen_data import read_omniglot, read_unipen
+    from train.styles import random_style
 
     rng = np.random.default_rng(11)
     pen = read_unipen(MNIST_DIR.parent / "pendigits" / "pendigits-orig.tes")  # 14 writers nobody trained on

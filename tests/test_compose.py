@@ -4,8 +4,18 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from train.compose import (FRAGMENT_KINDS, clip_strokes, fragments, half, ink_length, normalised, place,
-                           row_extents, touching_pair, width_of)
+from train.compose import (
+    FRAGMENT_KINDS,
+    clip_strokes,
+    fragments,
+    half,
+    ink_length,
+    normalised,
+    place,
+    row_extents,
+    touching_pair,
+    width_of,
+)
 from train.pen_data import PENDIGITS_TRAIN, read_unipen
 
 PEN = ROOT.parent / "shared" / "data" / "pendigits"

@@ -137,9 +137,10 @@ def test_app_reads_conventions_of_unseen_writers_over_http(client, name, tmp_pat
     """Over HTTP, a slashed 0 and a crossed 7 drawn into the digits of writers never trained on read right."""
     from PIL import Image
 
-    from recognizer.strokes import random_style, render_strokes
+    from recognizer.strokes import render_strokes
     from tests.test_app_http import editor_value, top_label
     from train.pen_data import PENDIGITS_TEST
+    from train.styles import random_style
 
     label = int(name.split()[-1])
     unseen = [d.strokes for d in read_unipen(MNIST_DIR.parent / "pendigits" / PENDIGITS_TEST) if d.label == label]

@@ -18,12 +18,12 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.http_client import free_port
 from recognizer.contract import NOT_A_DIGIT
 from recognizer.feedback import FeedbackRefused, FeedbackStore, RateLimiter, check_answer, make_correction
 from recognizer.preprocess import to_model_input
 from space_config import FeedbackSettings, feedback_settings
 from tests.conftest import ARTIFACTS, BUNDLED_MODEL, MNIST_DIR, ROOT, AppServer, drawn_digits, offline_env
+from tests.http_client import free_port
 from tests.test_hub import put_in_hub_cache
 from train.data import DataError
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.http_client import free_port
 from tests.conftest import BUNDLED_MODEL, ROOT, AppServer, offline_env
+from tests.http_client import free_port
 
 REPO = "someone/hub-digits"
 SECRET = "hf_TESTtokenThatMustNeverBePrinted0123456789"

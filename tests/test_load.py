@@ -1,8 +1,9 @@
 """A small load test over raw HTTP (benchmarks/load.py is the larger one)."""
 
+import pytest
+
 from app import QUEUE_SIZE
 from benchmarks.load import drawings_png, run_clients
-import pytest
 
 pytestmark = pytest.mark.slow  # a real server (and browser) per module
 

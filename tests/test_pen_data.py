@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from recognizer.preprocess import to_model_input
-from recognizer.strokes import random_style, render_strokes
+from recognizer.strokes import render_strokes
 from tests.conftest import MNIST_DIR
 from train.data import DataError
 from train.pen_data import (
@@ -19,6 +19,7 @@ from train.pen_data import (
     read_ujipen,
     read_unipen,
 )
+from train.styles import random_style
 
 DATA = MNIST_DIR.parent
 PEN = DATA / "pendigits"

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recognizer.strokes import Style
-from train.skeleton import redraw_digit as render
 from recognizer.contract import DIGIT_BOX, IMAGE_SIZE
 from recognizer.preprocess import InvalidImage, ink_map, to_model_input
+from recognizer.strokes import Style
 from tests.conftest import drawn_digits
+from train.skeleton import redraw_digit as render
 
 
 def white_background(rgba: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from recognizer.reading import best_parts
 from recognizer.segment import MAX_CANDIDATES, PAD, candidates, split_digits
 from recognizer.strokes import Style, render_strokes
 from tests.conftest import ROOT
-from train.compose import brush_ratio, compose_number, normalised, draw_number, touching, visitor_style
+from train.compose import brush_ratio, compose_number, draw_number, normalised, touching, visitor_style
 from train.pen_data import PENDIGITS_TEST, UJIPEN_FILE, read_ujipen, read_unipen
 from train.skeleton import skeleton_segments
 

@@ -234,9 +234,9 @@ def test_every_config_field_is_a_flag_with_help():
 def test_the_defaults_are_the_recipe_and_flags_rebuild_any_config():
     assert parse_args([]) == TrainConfig()
     cfg = parse_args(["--epochs", "3", "--no-augment", "--extra-data", "a", "--extra-data", "b", "--gate-width", "1",
-                      "--aug-rotation", "5", "--style-brush", "0.01", "0.05", "--pen-data", "/x", "--push"])
+                      "--aug-rotation", "5", "--styles-brush", "0.01", "0.05", "--pen-data", "/x", "--push"])
     assert cfg.epochs == 3 and not cfg.augment and cfg.extra_data == ("a", "b") and cfg.aug.rotation == 5
-    assert cfg.style_brush == (0.01, 0.05) and cfg.push and str(cfg.pen_data) == "/x"
+    assert cfg.styles.brush == (0.01, 0.05) and cfg.push and str(cfg.pen_data) == "/x"
     assert parse_args(to_argv(cfg)) == cfg
     assert to_argv(TrainConfig()) == []
     written = json.loads(json.dumps(recipe(cfg)))  # metrics.json holds it as plain JSON

@@ -17,7 +17,7 @@ def draw_data(cfg: TrainConfig, train_x: np.ndarray, val_x: np.ndarray):
     from train.pen_data import pen_sets
 
     pen = pen_sets(cfg.pen_data, cfg.pen_copies, cfg.pen_val_writers, cfg.seed, cfg.limit,
-                   cfg.pen_conventions) if cfg.pen_data else None
+                   cfg.pen_conventions, cfg.styles) if cfg.pen_data else None
     if cfg.omniglot_data is None and cfg.quickdraw_data is None:
         return pen, None
     from train.gate import draw_gate_sets

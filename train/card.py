@@ -76,6 +76,15 @@ def _gate(metrics: dict) -> str:
             f"trained on, kept for measurement: {kinds}.")
 
 
+def _styles(metrics: dict) -> str:
+    """The visitor styles the training drawings were drawn in, from the recorded recipe."""
+    styles = metrics.get("recipe", {}).get("styles")
+    if not styles:
+        return "random visitor styles"
+    (c0, c1), (b0, b1) = styles["canvas"], styles["brush"]
+    return f"canvas {c0}-{c1} px, brush {b0:.0%}-{b1:.0%}"
+
+
 def _recipe(metrics: dict) -> str:
     """The command that rebuilds the model and gate, and the whole recipe they were made with."""
     if "recipe" not in metrics:
@@ -119,7 +128,7 @@ centre by mass): the Space's `recognizer/preprocess.py` does it for any sketchpa
 ## Training data
 {_training_sets(metrics)}
 
-Pen digits and non-digits are drawn as a visitor draws on the sketchpad (canvas 400-800 px, brush 2-7%,
+Pen digits and non-digits are drawn as a visitor draws on the sketchpad ({_styles(metrics)},
 any size and place) and put through the app's own preprocessing. {metrics.get('pen_val_writers', 0)} writers of
 the pen digits' training file are held out (validation and the gate's threshold); the UCI test file's 14 writers
 are never trained on: they are the unseen writers above.

@@ -192,7 +192,7 @@ def compose_number(digits, spacing: str, brush: float, rng: np.random.Generator)
 
 def brush_ratio(rng: np.random.Generator) -> float:
     """A visitor's brush width over their digit's height, as single-digit visitors draw it."""
-    from recognizer.strokes import random_style
+    from train.styles import random_style
 
     style = random_style(rng)
     return min(style.stroke / style.size, MAX_BRUSH)
@@ -202,7 +202,7 @@ def visitor_style(strokes, aspect: float, brush: float, rng: np.random.Generator
     """A random visitor style for the drawing of digits 1 high, its brush `brush` digit heights wide."""
     from dataclasses import replace
 
-    from recognizer.strokes import random_style
+    from train.styles import random_style
 
     points = np.concatenate(strokes)
     width, height = np.ptp(points, axis=0)

@@ -39,6 +39,15 @@ class Augmentation:
 
 
 @dataclass(frozen=True)
+class Styles:
+    """How visitors draw (train.styles.random_style): every drawn training, benchmark and test set varies so."""
+
+    canvas: tuple[int, int] = option((400, 800), "canvas heights, px")
+    brush: tuple[float, float] = option((0.02, 0.07), "brush widths, as shares of the canvas height")
+    size: tuple[float, float] = option((0.35, 0.8), "drawing sizes, as shares of the canvas along its binding side")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything `python -m train` does, with the defaults that made the shipped model and gate."""
 
@@ -63,10 +72,7 @@ class TrainConfig:
     pen_conventions: float = option(0.35, "share of the training pen drawings of 0, 1, 4, 5, 7, 9 redrawn in a "
                                           "writing convention (slashed 0, crossed 7, flagged 1...: train.conventions)",
                                     minimum=0, maximum=1)
-    # Drawing: the visitor styles every drawn training set is drawn in (recognizer.strokes.random_style)
-    style_canvas: tuple[int, int] = option((400, 800), "canvas heights drawn on, px")
-    style_brush: tuple[float, float] = option((0.02, 0.07), "brush widths, as shares of the canvas height")
-    style_size: tuple[float, float] = option((0.35, 0.8), "drawing sizes, as shares of the canvas")
+    styles: Styles = option(Styles(), "the visitor styles every drawn training set is drawn in")
     # Digit model
     epochs: int = option(45, "training epochs (with the pen digits, 74,500 digits an epoch)", minimum=1)
     batch_size: int = option(128, "batch size", minimum=1)

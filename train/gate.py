@@ -61,10 +61,10 @@ def labelled(digits: list, non_digits: list) -> GateData:
     return GateData(x, y)
 
 
-def draw_scribbles(count: int, seed: int) -> np.ndarray:
+def draw_scribbles(count: int, seed: int, styles=None) -> np.ndarray:
     """count random scribbles drawn as sketchpad drawings and preprocessed."""
     rng = np.random.default_rng(seed)
-    return drawn_inputs([scribble_strokes(rng) for _ in range(count)], "strokes", seed + 1)
+    return drawn_inputs([scribble_strokes(rng) for _ in range(count)], "strokes", seed + 1, styles=styles)
 
 
 def fit_gate(train: GateData, val: GateData, epochs: int, seed: int, verbose: int = 2,
@@ -105,7 +105,7 @@ def doodle_split(labels: np.ndarray, categories: list[str], held_out_kinds, seed
     return order[n_val:], order[:n_val]
 
 
-def draw_fragments(digits: list, sizes: dict, seed: int, suffix: str = "") -> dict[str, np.ndarray]:
+def draw_fragments(digits: list, sizes: dict, seed: int, suffix: str = "", styles=None) -> dict[str, np.ndarray]:
     """Pieces of numbers that are not one digit (train.compose.FRAGMENT_KINDS), made from these pen
     digits' strokes and drawn as sketchpad drawings: {kind + suffix: inputs}."""
     from train.compose import FRAGMENT_KINDS, fragments
@@ -115,7 +115,7 @@ def draw_fragments(digits: list, sizes: dict, seed: int, suffix: str = "") -> di
     for k, kind in enumerate(FRAGMENT_KINDS):
         count = sizes.get(kind, 0) if not suffix else sizes["val"] // 4
         drawn = fragments(strokes, writers, kind, count, seed + 2 * k) if digits and count else []
-        out[kind + suffix] = drawn_inputs(drawn, "strokes", seed + 2 * k + 1)
+        out[kind + suffix] = drawn_inputs(drawn, "strokes", seed + 2 * k + 1, styles=styles)
     return out
 
 
@@ -135,7 +135,14 @@ def draw_gate_sets(mnist_train: np.ndarray, mnist_val: np.ndarray, cfg) -> dict[
     the pen training file's training writers (val: its held-out writers; never the test file's). A set
     whose data folder is not configured is empty.
     """
-    from train.pen_data import OMNIGLOT_FILE, PENDIGITS_TRAIN, QUICKDRAW_FILE, pen_writers_split, read_omniglot, read_quickdraw
+    from train.pen_data import (
+        OMNIGLOT_FILE,
+        PENDIGITS_TRAIN,
+        QUICKDRAW_FILE,
+        pen_writers_split,
+        read_omniglot,
+        read_quickdraw,
+    )
 
     sizes, seed = gate_sizes(cfg), cfg.seed
     omniglot_file = cfg.omniglot_data and cfg.omniglot_data / OMNIGLOT_FILE
@@ -143,26 +150,27 @@ def draw_gate_sets(mnist_train: np.ndarray, mnist_val: np.ndarray, cfg) -> dict[
     rng = np.random.default_rng(seed)
     pick = lambda n, count: rng.choice(n, min(count, n), replace=False)  # noqa: E731
     sets = {
-        "mnist": drawn_inputs(mnist_train[pick(len(mnist_train), sizes["mnist"])], "bitmap", seed + 10),
-        "mnist_val": drawn_inputs(mnist_val[pick(len(mnist_val), sizes["val"])], "bitmap", seed + 11),
-        "scribbles": draw_scribbles(sizes["scribbles"], seed + 12),
-        "scribbles_val": draw_scribbles(sizes["val"] // 4, seed + 13),
+        "mnist": drawn_inputs(mnist_train[pick(len(mnist_train), sizes["mnist"])], "bitmap", seed + 10, styles=cfg.styles),
+        "mnist_val": drawn_inputs(mnist_val[pick(len(mnist_val), sizes["val"])], "bitmap", seed + 11, styles=cfg.styles),
+        "scribbles": draw_scribbles(sizes["scribbles"], seed + 12, cfg.styles),
+        "scribbles_val": draw_scribbles(sizes["val"] // 4, seed + 13, cfg.styles),
     }
     empty = np.zeros((0, 28, 28), np.uint8)
     sets["omniglot"] = sets["omniglot_val"] = sets["doodles"] = sets["doodles_val"] = empty
     if omniglot_file is not None:
         train = read_omniglot(omniglot_file, "train")
-        sets["omniglot"] = drawn_inputs([train[i] for i in pick(len(train), sizes["omniglot"])], "strokes", seed + 14)
-        sets["omniglot_val"] = drawn_inputs(read_omniglot(omniglot_file, "valid"), "strokes", seed + 15)
+        sets["omniglot"] = drawn_inputs([train[i] for i in pick(len(train), sizes["omniglot"])], "strokes", seed + 14, styles=cfg.styles)
+        sets["omniglot_val"] = drawn_inputs(read_omniglot(omniglot_file, "valid"), "strokes", seed + 15, styles=cfg.styles)
     if quickdraw_file is not None:
         doodles = read_quickdraw(quickdraw_file)
         train, val = doodle_split(doodles.labels, doodles.categories, cfg.gate_held_out, seed)
         train = train[pick(len(train), sizes["doodles"])]
-        sets["doodles"] = drawn_inputs(doodles.images[train], "bitmap", seed + 16)
-        sets["doodles_val"] = drawn_inputs(doodles.images[val[: sizes["val"]]], "bitmap", seed + 17)
+        sets["doodles"] = drawn_inputs(doodles.images[train], "bitmap", seed + 16, styles=cfg.styles)
+        sets["doodles_val"] = drawn_inputs(doodles.images[val[: sizes["val"]]], "bitmap", seed + 17, styles=cfg.styles)
     pen_file = cfg.pen_data and cfg.pen_data / PENDIGITS_TRAIN
     pen_train, pen_val = pen_writers_split(pen_file, cfg.pen_val_writers, cfg.limit) if pen_file else ([], [])
-    sets |= draw_fragments(pen_train, sizes, seed + 20) | draw_fragments(pen_val, sizes, seed + 30, "_val")
+    sets |= (draw_fragments(pen_train, sizes, seed + 20, styles=cfg.styles)
+             | draw_fragments(pen_val, sizes, seed + 30, "_val", styles=cfg.styles))
     return sets
 
 

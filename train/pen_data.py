@@ -189,10 +189,11 @@ def read_quickdraw(path: Path) -> Doodles:
 DRAW_CHUNK = 1000  # items per task: the chunking, not the worker count, fixes each item's random style
 
 
-def _draw_chunk(items, kind: str, seed_sequence) -> np.ndarray:
+def _draw_chunk(items, kind: str, seed_sequence, styles) -> np.ndarray:
     from recognizer.preprocess import to_model_input
-    from recognizer.strokes import random_style, render_strokes
+    from recognizer.strokes import render_strokes
     from train.skeleton import skeleton_strokes
+    from train.styles import random_style
 
     rng = np.random.default_rng(seed_sequence)
     # Bitmaps are redrawn along their skeletons, as strokes (at 2x: four times cheaper than 4x, and
@@ -202,17 +203,18 @@ def _draw_chunk(items, kind: str, seed_sequence) -> np.ndarray:
     for i, item in enumerate(strokes):
         if len(item) == 0:
             continue
-        x = to_model_input(render_strokes(item, random_style(rng)))
+        x = to_model_input(render_strokes(item, random_style(rng, styles=styles)))
         if x is not None:
             out[i] = np.round(x * 255)
     return out
 
 
-def drawn_inputs(items, kind: str, seed: int, workers: int | None = None) -> np.ndarray:
+def drawn_inputs(items, kind: str, seed: int, workers: int | None = None, styles=None) -> np.ndarray:
     """Strokes (kind "strokes") or white-on-black bitmaps ("bitmap"), each drawn on a sketchpad canvas in
-    a random visitor style and preprocessed as the app does: (N, 28, 28) uint8; zeros where blank.
+    a random visitor style (within styles, a train.config.Styles; the recipe's by default) and preprocessed
+    as the app does: (N, 28, 28) uint8; zeros where blank.
 
-    Runs on all cores; the result depends only on the items and the seed.
+    Runs on all cores; the result depends only on the items, the seed and the styles.
     """
     if kind not in ("strokes", "bitmap"):
         raise ValueError(f"kind must be 'strokes' or 'bitmap', not {kind!r}")
@@ -220,11 +222,11 @@ def drawn_inputs(items, kind: str, seed: int, workers: int | None = None) -> np.
     seeds = np.random.SeedSequence(seed).spawn(len(chunks))
     workers = min(workers or os.cpu_count() or 1, len(chunks))
     if workers <= 1:
-        parts = [_draw_chunk(chunk, kind, s) for chunk, s in zip(chunks, seeds)]
+        parts = [_draw_chunk(chunk, kind, s, styles) for chunk, s in zip(chunks, seeds)]
     else:
         # spawn, not fork: the caller may already hold TensorFlow's threads
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = list(pool.map(_draw_chunk, chunks, [kind] * len(chunks), seeds))
+            parts = list(pool.map(_draw_chunk, chunks, [kind] * len(chunks), seeds, [styles] * len(chunks)))
     return np.concatenate(parts) if parts else np.zeros((0, 28, 28), np.uint8)
 
 
@@ -249,7 +251,7 @@ def pen_writers_split(pen_file: Path, val_writers: int, limit: int | None = None
 
 
 def pen_sets(folder: Path, copies: int, val_writers: int, seed: int, limit: int | None = None,
-             conventions: float = 0.0) -> PenSets:
+             conventions: float = 0.0, styles=None) -> PenSets:
     """The training file's writers split by writer: the last val_writers held out, the rest drawn copies times.
 
     A seeded `conventions` share of the training drawings of 0, 1, 4, 5, 7 and 9 is redrawn in a writing
@@ -261,11 +263,11 @@ def pen_sets(folder: Path, copies: int, val_writers: int, seed: int, limit: int 
 
     train, val = pen_writers_split(Path(folder) / PENDIGITS_TRAIN, val_writers, limit)
     strokes = with_conventions([(d.strokes, d.label) for d in train] * copies, conventions, seed + 2)
-    x_train = drawn_inputs(strokes, "strokes", seed)
+    x_train = drawn_inputs(strokes, "strokes", seed, styles=styles)
     y_train = np.tile(np.array([d.label for d in train], np.int64), copies)
     rng = np.random.default_rng(seed + 3)
     styled = [(made[0], d.label) for d in val if conventions
               and (made := draw_convention(d.strokes, d.label, rng)) is not None]
-    x_val = drawn_inputs([d.strokes for d in val] + [s for s, _ in styled], "strokes", seed + 1)
+    x_val = drawn_inputs([d.strokes for d in val] + [s for s, _ in styled], "strokes", seed + 1, styles=styles)
     y_val = np.array([d.label for d in val] + [label for _, label in styled], np.int64)
-    return PenSets(x_train, y_train, x_val, y_val, len(writers) - len(held_out), len(held_out))
+    return PenSets(x_train, y_train, x_val, y_val, len({d.writer for d in train}), len({d.writer for d in val}))

@@ -68,7 +68,7 @@ def redraw_digit(digit: np.ndarray, style) -> np.ndarray:
 
 def redraw_set(digits: np.ndarray, seed: int) -> list:
     """Each bitmap re-drawn in a random visitor style, seeded: [(RGBA drawing, Style), ...]."""
-    from recognizer.strokes import random_style
+    from train.styles import random_style
 
     rng = np.random.default_rng(seed)
     out = []
