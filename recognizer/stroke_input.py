@@ -17,7 +17,7 @@ from recognizer.strokes import draw_alpha
 MAX_SIDE = 2000  # px: wider than any screen's canvas; bounds the ink map's memory and reading time
 MAX_BRUSH = 200  # px
 MAX_STROKES = 300
-MAX_POINTS = 20_000  # all strokes together: over five minutes of drawing at the page's 60 points a second
+MAX_POINTS = 10_000  # all strokes together: the page keeps a point every 1.5 px, a digit takes a few hundred
 MAX_TEXT = 1_000_000  # characters of JSON: the largest legal payload fits in about half of this
 REACH = 2 * MAX_SIDE  # a point may lie off the canvas (a stroke that runs over its edge), not without bound
 

@@ -3,6 +3,7 @@
 // its end. Each state of the drawing gets a number (seq); app.py's reply gate shows a reply only when it
 // is newer than the reading shown and no clear or undo came after its state.
 const SEND_MS = 100;
+const MIN_STEP = 1.5;  // px between points kept: a slow pen sends no crowd of points on one spot
 const canvas = element.querySelector("canvas");
 const context = canvas.getContext("2d");
 const brushShare = Number(props.brush_share);
@@ -87,9 +88,14 @@ canvas.addEventListener("pointerdown", (event) => {
 canvas.addEventListener("pointermove", (event) => {
   if (!drawing || event.pointerId !== pointer) return;
   event.preventDefault();
-  const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-  for (const e of events.length ? events : [event]) drawing.push(point(e));
-  paint(drawing.slice(-events.length - 1));
+  const before = drawing.length;
+  const coalesced = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+  for (const e of coalesced.length ? coalesced : [event]) {
+    const [x, y] = point(e), [lastX, lastY] = drawing[drawing.length - 1];
+    if (Math.hypot(x - lastX, y - lastY) >= MIN_STEP) drawing.push([x, y]);
+  }
+  if (drawing.length === before) return;
+  paint(drawing.slice(before - 1));
   timer = timer || setTimeout(send, SEND_MS);
 });
 const lift = (event) => {
