@@ -174,3 +174,12 @@ def test_a_finger_draws_on_a_phone_without_scrolling_the_page(phone):
     phone.screenshot(path=ARTIFACTS / "browser_phone_17.png")
     phone.get_by_label("Clear canvas").tap()
     assert shown_label(phone, PROMPT) == PROMPT
+
+
+def test_a_refused_correction_lets_go_of_the_answer(page):
+    clear(page)
+    answer = page.locator("#correction input[value='1']")
+    answer.click()  # a blank canvas: nothing to correct
+    page.get_by_text("The canvas is blank").first.wait_for(timeout=10_000)  # the reason, for the visitor
+    page.wait_for_function("!document.querySelector(\"#correction input[value='1']\").checked", timeout=10_000)
+    assert not answer.is_checked()
