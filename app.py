@@ -67,6 +67,7 @@ canvas {display: block; width: 100%; aspect-ratio: 2 / 1; max-height: 60vh; touc
 @media (max-width: 640px) {canvas {aspect-ratio: 4 / 3;}}
 .pad-hint {position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
            pointer-events: none; color: #888; font-size: var(--text-lg);}
+.pad-hint[hidden] {display: none;}
 .pad-tools {position: absolute; top: 8px; right: 8px; display: flex; gap: 8px;}
 .pad-tools button {padding: 6px 12px; border-radius: var(--radius-md); border: 1px solid #ccc;
                    background: #f4f4f5; color: #222; font-size: var(--text-md); cursor: pointer;}

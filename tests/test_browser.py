@@ -76,8 +76,10 @@ def test_draw_digits_with_the_mouse_without_picking_a_tool(page):
         page.screenshot(path=ARTIFACTS / f"browser_drew_{digit}.png")
         assert label == digit
         assert page.locator("#model-input img").count() == 1  # "what the model sees" is shown
+        assert page.locator("#sketchpad .pad-hint").is_hidden()  # the canvas's hint gives way to the ink
         assert clear(page) == PROMPT
         assert page.locator("#model-input img").count() == 0
+        assert page.locator("#sketchpad .pad-hint").is_visible()
 
 
 def test_a_number_is_read_while_the_pen_moves_and_after_it_lifts(page):
