@@ -11,6 +11,7 @@ let strokes = [];  // each a list of [x, y] in canvas px (CSS px), y down
 let drawing = null;  // the stroke under the pen, or null
 let pointer = null;  // the id of the pointer drawing it
 let size = { width: 0, height: 0 };
+let picture = null;  // an example's image the canvas shows, until the pen starts a drawing of its own
 let seq = 0, floor = 0, shown = 0;  // the last state sent; the first a reply may show; the state shown
 let timer = null;
 
@@ -32,10 +33,15 @@ function repaint() {
   const ratio = window.devicePixelRatio || 1;
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.clearRect(0, 0, size.width, size.height);
+  if (picture) {  // fitted in the canvas, centred, as the examples' thumbnails show it
+    const scale = Math.min(size.width / picture.naturalWidth, size.height / picture.naturalHeight);
+    const w = picture.naturalWidth * scale, h = picture.naturalHeight * scale;
+    context.drawImage(picture, (size.width - w) / 2, (size.height - h) / 2, w, h);
+  }
   Object.assign(context, { lineWidth: brush(), lineCap: "round", lineJoin: "round",
                            strokeStyle: "#111", fillStyle: "#111" });
   strokes.forEach(paint);
-  element.querySelector(".pad-hint").hidden = strokes.length > 0;
+  element.querySelector(".pad-hint").hidden = strokes.length > 0 || picture !== null;
 }
 
 function resize() {
@@ -81,6 +87,10 @@ canvas.addEventListener("pointerdown", (event) => {
   pointer = event.pointerId;
   drawing = [point(event)];
   strokes.push(drawing);
+  if (picture) {
+    picture = null;
+    repaint();
+  }
   element.querySelector(".pad-hint").hidden = true;
   paint(drawing);
   timer = timer || setTimeout(send, SEND_MS);
@@ -109,8 +119,8 @@ canvas.addEventListener("pointercancel", lift);
 canvas.addEventListener("touchstart", (event) => event.preventDefault(), { passive: false });
 canvas.addEventListener("contextmenu", (event) => event.preventDefault());
 
-element.querySelector(".pad-undo").addEventListener("click", () => { strokes.pop(); restart(); });
-element.querySelector(".pad-clear").addEventListener("click", () => { strokes = []; restart(); });
+element.querySelector(".pad-undo").addEventListener("click", () => { strokes.pop(); picture = null; restart(); });
+element.querySelector(".pad-clear").addEventListener("click", () => { strokes = []; picture = null; restart(); });
 
 // The reply gate app.py chains after each reading: [label, preview] to show, or undefined to drop a stale one.
 window.digitPad = {
@@ -124,6 +134,13 @@ window.digitPad = {
   showExample(index) {  // an example replaces the drawing: its reading comes back as this state's
     strokes = [];
     drawing = null;
+    const thumbnail = document.querySelectorAll("#examples img")[index];
+    picture = null;
+    if (thumbnail) {
+      picture = new Image();
+      picture.onload = repaint;
+      picture.src = thumbnail.src;
+    }
     repaint();
     clearTimeout(timer);
     timer = null;

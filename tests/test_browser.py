@@ -50,6 +50,17 @@ def canvas_centre(page):
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
+def inked(page) -> float:
+    """The share of the canvas's pixels with ink (or an example's picture) on them."""
+    return page.evaluate("""() => {
+      const canvas = document.querySelector('#sketchpad canvas');
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let inked = 0;
+      for (let i = 3; i < pixels.length; i += 4) inked += pixels[i] > 0;
+      return inked / (canvas.width * canvas.height);
+    }""")
+
+
 DIGITS = {
     "7": lambda cx, cy: [[(cx - 60, cy - 100), (cx + 60, cy - 100), (cx - 10, cy + 110)]],
     "0": lambda cx, cy: [[(cx + 55 * math.sin(t / 24 * 2 * math.pi), cy - 95 * math.cos(t / 24 * 2 * math.pi))
@@ -147,8 +158,14 @@ def test_clicking_an_example_shows_its_label_and_a_stroke_starts_afresh(page):
     page.screenshot(path=ARTIFACTS / "browser_example_3.png")
     assert label == "3"
     assert page.locator("#model-input img").count() == 1
+    assert inked(page) > 0.005  # the example, on the canvas
     stroke(page, DIGITS["7"](*canvas_centre(page))[0])
     assert shown_label(page, "7") == "7"
+    shown = inked(page)
+    clear(page)
+    assert inked(page) == 0
+    stroke(page, DIGITS["7"](*canvas_centre(page))[0])
+    assert inked(page) == pytest.approx(shown, rel=0.05)  # the 7 alone: the example went when the pen came
     clear(page)
 
 
