@@ -214,3 +214,13 @@ def test_a_refused_correction_logs_one_line_and_no_traceback(client, app_server)
     added = app_server.output()[len(before):]
     assert "Traceback" not in added
     assert [line for line in added.splitlines() if "refused" in line] and len(added.splitlines()) == 1, added
+
+
+def test_a_correction_of_the_pages_strokes_is_stored_with_what_the_server_read(client, app_server):
+    seven = {"seq": 4, "width": 720, "height": 360, "brush": 18, "strokes": [[[300, 80], [420, 80], [330, 290]]]}
+    assert client.predict(seven, "1", api_name="/correct") == "Thanks! Stored as **1**."
+    rows = [json.loads(line) for path in Path(app_server.env["FEEDBACK_DIR"]).rglob("metadata.jsonl")
+            for line in path.read_text().splitlines()]
+    assert (rows[-1]["label"], rows[-1]["predicted"]) == ("1", "7")
+    drawing = Image.open(next(Path(app_server.env["FEEDBACK_DIR"]).rglob(rows[-1]["drawing_file_name"]))).convert("L")
+    assert drawing.width == 2 * drawing.height and np.asarray(drawing).min() < 64  # the 720x360 canvas, inked
