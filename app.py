@@ -1,5 +1,7 @@
 """Draw a digit: a Gradio Space that recognises handwritten digits as you draw them.
 
+The page's canvas (recognizer/stroke_pad.js) sends the pen's strokes while it moves; the server draws
+them with the shared stroke renderer and reads them as it reads any image (/read_strokes, /predict).
 Run locally with `python app.py`; on start-up it fetches the model from the Hub
 (HF_MODEL_REPO) and serves the bundled final_model.keras when it cannot.
 """
@@ -10,7 +12,6 @@ import functools
 import logging
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
 
@@ -49,7 +50,7 @@ CSS = ("#prediction .confidence-set:nth-child(n+5) {display: none}"  # the block
 PHONE_MARGIN = "<style>@media (max-width: 640px) {.main.fillable {padding-left: 8px; padding-right: 8px}}</style>"
 CACHE_SECONDS = 30  # uploads and previews are deleted from Gradio's cache after this long
 
-PAD_JS = (Path(__file__).resolve().parent / "recognizer" / "stroke_pad.js").read_text()
+PAD_JS = (PROJECT_DIR / "recognizer" / "stroke_pad.js").read_text()
 PAD_HTML = """<div class="pad">
   <canvas aria-label="Drawing canvas"></canvas>
   <div class="pad-hint">Draw a digit or a number here</div>
