@@ -3,9 +3,10 @@
     python -m benchmarks.speed [--skip-http] [--skip-cold-start]
 
 1. in-process: reading an 800x800 drawing of a digit and the 4-digit example number (p50),
-   against Keras `model.predict` for one image;
+   against Keras `model.predict` for one image; reading the strokes of a 7 (drawn, then read);
 2. over HTTP: /predict of the app against the same sketchpad endpoint answering a constant
    (benchmarks/const_app.py), one client at a time (p50) and 16 concurrent clients (req/s);
+   /read_strokes of the app, one client at a time (p50);
 3. cold start: `python app.py` until it serves, against `python -c "import tensorflow, gradio"`.
 """
 
@@ -25,12 +26,15 @@ from PIL import Image
 from recognizer.contract import check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.preprocess import to_model_input
+from recognizer.stroke_input import strokes_ink
 from recognizer.strokes import Style
 from tests.http_client import ROOT, predict, start
 from train.data import load_idx_dir
 from train.skeleton import redraw_digit as render
 
 NUMBER_EXAMPLE = ROOT / "examples" / "number_2026_pen_writer1.png"
+# A 7 as the page sends it: one stroke on its 720x360 canvas, the brush 5% of the height
+SEVEN = {"width": 720, "height": 360, "brush": 18, "strokes": [[[300, 80], [420, 80], [330, 290]]]}
 
 
 def p50_ms(fn, repeats: int) -> float:
@@ -57,12 +61,24 @@ def in_process(drawing: np.ndarray) -> None:
     pre_ms = p50_ms(lambda: to_model_input(value), 500)
     total_ms = p50_ms(lambda: predictor.read(value), 500)
     number_ms = p50_ms(lambda: predictor.read(number), 200)
+    strokes_ms = p50_ms(lambda: predictor.read_ink(strokes_ink(SEVEN)), 500)
     print("in-process (p50):")
     print(f"  preprocessing, 800x800 RGBA drawing of one digit   {pre_ms:7.2f} ms")
     print(f"  one call: digit model x 3 rotations + gate        {model_ms:7.2f} ms   "
           f"(Keras model.predict, digit model alone: {keras_ms:.1f} ms)")
     print(f"  read the drawing of one digit (split, preprocess, call) {total_ms:7.2f} ms")
     print(f"  read the 720x360 number 2026 (4 digits, one call)       {number_ms:7.2f} ms")
+    print(f"  read the strokes of a 7 (draw 720x360, split, preprocess, call) {strokes_ms:7.2f} ms")
+
+
+def read_strokes(http: httpx.Client, url: str, payload: dict) -> str:
+    """One /read_strokes call: join the queue, read the result stream."""
+    event = http.post(f"{url}/gradio_api/call/read_strokes", json={"data": [payload]}).json()["event_id"]
+    with http.stream("GET", f"{url}/gradio_api/call/read_strokes/{event}") as stream:
+        lines = [line for line in stream.iter_lines() if line]
+    if not any(line.startswith("event: complete") for line in lines):
+        raise RuntimeError(f"no result: {lines[-3:]}")
+    return lines[-1]
 
 
 def http(png: bytes, sequential: int, concurrent_clients: int, per_client: int) -> None:
@@ -74,6 +90,8 @@ def http(png: bytes, sequential: int, concurrent_clients: int, per_client: int) 
                 for _ in range(10):
                     predict(client, url, png)
                 latency = p50_ms(lambda: predict(client, url, png), sequential)
+                if name == "app.py":
+                    strokes_latency = p50_ms(lambda: read_strokes(client, url, SEVEN), sequential)
 
             def visitor(_):
                 with httpx.Client(timeout=120) as client:
@@ -92,6 +110,7 @@ def http(png: bytes, sequential: int, concurrent_clients: int, per_client: int) 
     print(f"over HTTP (raw client: upload, queue, result stream), {os.cpu_count()} cores:")
     print(f"  one client, p50        constant {const_latency:6.1f} ms   app {app_latency:6.1f} ms   "
           f"added {app_latency / const_latency - 1:+.0%} (target <= +25%)")
+    print(f"  /read_strokes, one client, p50: the strokes of a 7     app {strokes_latency:6.1f} ms")
     print(f"  {concurrent_clients} clients, req/s    constant {const_rps:6.1f}      app {app_rps:6.1f}      "
           f"ratio {app_rps / const_rps:.2f} (target >= 1)")
 

@@ -3,9 +3,9 @@
     python -m scripts.screenshot [--out docs/screenshot.png] [--width 1200]
 
 Starts `python app.py` offline on a free loopback port (the bundled model), draws a 3 with the
-mouse in Debian's chromium (CHROMIUM_PATH overrides), then a 7 beside it, waits until the app reads
-37 and saves the
-app's area of the page. Rerun it whenever the UI changes; it finds everything by elem_id.
+mouse on the stroke canvas in Debian's chromium (CHROMIUM_PATH overrides), then a 7 beside it, waits
+until the app reads 37 and saves the app's area of the page. Rerun it whenever the UI changes; it
+finds everything by elem_id.
 """
 
 import argparse

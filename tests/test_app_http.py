@@ -1,15 +1,22 @@
-"""The real app over HTTP with gradio_client: drawn MNIST test digits, blank canvas, examples."""
+"""The real app over HTTP with gradio_client: drawn MNIST test digits, blank canvas, examples, strokes."""
 
+import json
+import math
 import re
+import time
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from gradio_client import handle_file
 from PIL import Image
 
 from app import EXAMPLES
-from tests.conftest import ROOT, drawn_digits
+from tests.conftest import MNIST_DIR, ROOT, drawn_digits
+
+pytestmark = pytest.mark.slow  # every test here talks to a server, or starts a process
 
 pytestmark = pytest.mark.slow  # a real server (and browser) per module
 
@@ -136,3 +143,87 @@ def test_unseen_writers_digits_are_read_and_a_foreign_letter_is_not_a_digit(clie
         confidences = {c["label"]: c["confidence"] for c in result[0]["confidences"]}
         assert set(confidences) == {"not a digit", *map(str, range(10))}
         assert confidences["not a digit"] > 0.5 > max(v for k, v in confidences.items() if k != "not a digit")
+
+
+@pytest.fixture(scope="module")
+def pen_digits():
+    from train.pen_data import read_unipen
+
+    return read_unipen(MNIST_DIR.parent / "pendigits" / "pendigits-orig.tes")  # 14 writers nobody trained on
+
+
+def test_read_strokes_reads_unseen_writers_digits_and_a_number(client, pen_digits):
+    from tests.test_stroke_input import payload_of, side_by_side
+    from train.styles import random_style
+
+    rng = np.random.default_rng(17)
+    picks = rng.choice(len(pen_digits), 12, replace=False)
+    right = 0
+    for i in picks:
+        result = client.predict(payload_of(pen_digits[i].strokes, random_style(rng, aspect=2.0)),
+                                api_name="/read_strokes")
+        confidences = result["confidences"]
+        right += result["label"] == str(pen_digits[i].label)
+        if result["label"] != "not a digit":  # the same label JSON as /predict's: all ten digits, most likely first
+            assert sorted(c["label"] for c in confidences) == [str(d) for d in range(10)]
+            assert confidences[0]["label"] == result["label"]
+    assert right >= 11, right
+    number = [pen_digits[i] for i in picks[:3]]
+    style = replace(random_style(rng, aspect=2.0), size=0.6, x=0.5, y=0.5)
+    result = client.predict(payload_of(side_by_side(number), style), api_name="/read_strokes")
+    assert result["label"] == "".join(str(d.label) for d in number), result
+    blank = client.predict({"width": 720, "height": 360, "brush": 18, "strokes": []}, api_name="/read_strokes")
+    assert blank == {"label": "Draw a digit", "confidences": []}
+
+
+BAD_STROKES = {
+    "empty": ({}, "expected"),
+    "NaN": ({"width": 720, "height": 360, "brush": 18, "strokes": [[[1, math.nan]]]}, "finite"),
+    "types": ({"width": "wide", "height": 360, "brush": 18, "strokes": []}, "width must be a number"),
+    "huge": ({"width": 720, "height": 360, "brush": 18, "strokes": [[[5, 5]] * 500] * 40}, "points in all"),
+}
+
+
+def call(url: str, api_name: str, *data) -> tuple[str, dict]:
+    """One raw call of an endpoint (JSON as Python writes it, NaN included): (the last event, its data)."""
+    body = json.dumps({"data": list(data)})  # allow_nan: what a careless client sends
+    with httpx.Client(timeout=30) as http:
+        joined = http.post(f"{url}gradio_api/call/{api_name}", content=body, headers={"content-type": "application/json"})
+        with http.stream("GET", f"{url}gradio_api/call/{api_name}/{joined.json()['event_id']}") as stream:
+            lines = [line for line in stream.iter_lines() if line]
+    return lines[-2].removeprefix("event: "), json.loads(lines[-1].removeprefix("data: "))
+
+
+@pytest.mark.parametrize("payload, message", BAD_STROKES.values(), ids=BAD_STROKES.keys())
+def test_bad_stroke_payloads_are_refused_at_once_and_the_server_stays_up(app_server, payload, message):
+    call(app_server.url, "read_strokes", BAD_STROKES["empty"][0])  # the first call of a client sets up its queue
+    start = time.monotonic()
+    event, data = call(app_server.url, "read_strokes", payload)
+    assert time.monotonic() - start < 1.0
+    assert event == "error" and message in data["error"], data
+    event, data = call(app_server.url, "read_strokes", {"width": 720, "height": 360, "brush": 18,
+                                                         "strokes": [[[300, 80], [420, 80], [330, 290]]]})
+    assert (event, data[0]["label"]) == ("complete", "7")  # still up, still reading
+    assert "Traceback" not in app_server.output()  # a refused input is no server error: one line in the log
+
+
+def test_a_refused_correction_logs_one_line_and_no_traceback(client, app_server):
+    from gradio_client.exceptions import AppError
+
+    before = app_server.output()
+    with pytest.raises(AppError, match="canvas is blank"):
+        client.predict({"background": None, "layers": [], "composite": None}, "7", api_name="/correct")
+    time.sleep(0.5)
+    added = app_server.output()[len(before):]
+    assert "Traceback" not in added
+    assert [line for line in added.splitlines() if "refused" in line] and len(added.splitlines()) == 1, added
+
+
+def test_a_correction_of_the_pages_strokes_is_stored_with_what_the_server_read(client, app_server):
+    seven = {"seq": 4, "width": 720, "height": 360, "brush": 18, "strokes": [[[300, 80], [420, 80], [330, 290]]]}
+    assert client.predict(seven, "1", api_name="/correct") == "Thanks! Stored as **1**."
+    rows = [json.loads(line) for path in Path(app_server.env["FEEDBACK_DIR"]).rglob("metadata.jsonl")
+            for line in path.read_text().splitlines()]
+    assert (rows[-1]["label"], rows[-1]["predicted"]) == ("1", "7")
+    drawing = Image.open(next(Path(app_server.env["FEEDBACK_DIR"]).rglob(rows[-1]["drawing_file_name"]))).convert("L")
+    assert drawing.width == 2 * drawing.height and np.asarray(drawing).min() < 64  # the 720x360 canvas, inked
