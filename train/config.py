@@ -90,6 +90,10 @@ class TrainConfig:
                                         "(sets its threshold)", minimum=0, maximum=1)
     gate_screen: float = option(0.99, "Omniglot glyphs the digit model reads this surely (a circle, a bar) are "
                                       "digits in all but name: left out of the negatives", minimum=0, maximum=1)
+    # Near a real digit, such pieces only push the threshold up and let doodles through (a 4-epoch gate on a
+    # subsample let 32.7% of validation doodles through screened at 0.9, 34.1-43.7% at 0.99, 30.0% without pieces).
+    gate_fragment_screen: float = option(0.9, "pieces of numbers the digit model reads this surely are left out of "
+                                              "the negatives", minimum=0, maximum=1)
     gate_mnist: int = option(12000, "MNIST digits drawn for the gate", minimum=0)
     gate_omniglot: int = option(30000, "Omniglot characters drawn as negatives", minimum=0)
     gate_doodles: int = option(48000, "Quick, Draw! doodles drawn as negatives", minimum=0)

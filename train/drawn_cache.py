@@ -3,11 +3,12 @@
 Drawing 100k+ sketchpad drawings takes most of a training run's first ten minutes; a rerun with
 the same data, recipe and code loads them instead. The key covers the recipe's fields (but those
 that only shape the fitting: epochs, learning rate, the gate's width...), the data files' bytes,
-the MNIST digits drawn, and the source of every module that draws or preprocesses: change any of
-them and the sets are drawn again.
+the MNIST digits drawn, and the source of every module and function that draws or preprocesses:
+change any of them and the sets are drawn again (a change to the fitting alone keeps them).
 """
 
 import hashlib
+import inspect
 import json
 import os
 from pathlib import Path
@@ -18,8 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # Fields that act after the drawing: changing them keeps the drawn sets.
 FITTING_ONLY = {"epochs", "batch_size", "learning_rate", "warmup_epochs", "augment", "aug",
                 "calm_fraction", "calm_strength", "gate_epochs", "gate_width", "gate_refusal", "gate_screen",
+                "gate_fragment_screen",
                 "model_out", "gate_out", "report_dir", "min_accuracy", "push", "repo_id", "cache_dir", "extra_data"}
-CODE = ("recognizer", "train")  # every module of these packages can shape a drawing
+# The modules that draw and preprocess, whole; of the gate's module, its drawing functions.
+DRAWING_MODULES = ("recognizer/strokes.py", "recognizer/preprocess.py", "recognizer/contract.py", "train/pen_data.py",
+                   "train/skeleton.py", "train/conventions.py", "train/compose.py", "train/styles.py", "train/data.py")
+GATE_DRAWING = ("gate_sizes", "draw_gate_sets", "draw_fragments", "draw_scribbles", "scribble_strokes", "doodle_split")
 
 
 def _digest_file(path: Path, h) -> None:
@@ -35,10 +40,13 @@ def cache_key(recipe: dict, data_files: list[Path], arrays: list[np.ndarray]) ->
         _digest_file(path, h)
     for array in arrays:
         h.update(np.ascontiguousarray(array).tobytes())
-    for package in CODE:
-        for source in sorted((ROOT / package).glob("*.py")):
-            h.update(source.name.encode())
-            _digest_file(source, h)
+    for module in DRAWING_MODULES:
+        h.update(module.encode())
+        _digest_file(ROOT / module, h)
+    from train import gate
+
+    for name in GATE_DRAWING:
+        h.update(inspect.getsource(getattr(gate, name)).encode())
     return h.hexdigest()[:24]
 
 

@@ -183,14 +183,15 @@ def train_gate(digit_model, sets: dict, pen_train: np.ndarray, pen_val: np.ndarr
     """
     from train.fit import to_float
 
-    def screened(x):
+    def screened(x, level):
         if not len(x):
             return x
-        return screen_digit_like(x, digit_model.predict(to_float(x), batch_size=1000, verbose=0), cfg.gate_screen)
+        return screen_digit_like(x, digit_model.predict(to_float(x), batch_size=1000, verbose=0), level)
 
-    # Fragments and Omniglot glyphs the reader takes surely for a digit are screened out like each other.
+    # Omniglot glyphs and pieces of numbers the reader takes surely for a digit are screened out.
     kinds = ("omniglot", "doodles", "scribbles", *FRAGMENT_KINDS)
-    negatives = {k: screened(sets.get(k, EMPTY)) if k.startswith(("omniglot", *FRAGMENT_KINDS)) else sets[k]
+    levels = {"omniglot": cfg.gate_screen} | {kind: cfg.gate_fragment_screen for kind in FRAGMENT_KINDS}
+    negatives = {k: screened(sets.get(k, EMPTY), levels[kind]) if kind in levels else sets[k]
                  for kind in kinds for k in (kind, kind + "_val")}
     extra = [] if extra_not_digits is None else [extra_not_digits]
     train = labelled([sets["mnist"], pen_train], [negatives[k] for k in kinds] + extra)
