@@ -1,10 +1,11 @@
-"""Fetch the training data into DIR, laid out and md5-checked as ../shared/data holds it.
+"""Fetch the data sets into DIR, laid out and md5-checked as ../shared/data holds it.
 
-    python -m scripts.fetch_data DIR [--only mnist,pendigits,omniglot,quickdraw] [--mirror URL]
+    python -m scripts.fetch_data DIR [--only mnist,pendigits,omniglot,quickdraw,ujipen] [--mirror URL]
 
 Fills DIR/mnist (MNIST IDX), DIR/pendigits (UCI pen digits), DIR/omniglot (sketch-rnn's
-omniglot.npz) and DIR/quickdraw (doodles_28x28.npz, rebuilt from its 24 public sources), each
-with an MD5SUMS. Files already there and intact are kept; nothing unverified is left behind.
+omniglot.npz), DIR/quickdraw (doodles_28x28.npz, rebuilt from its 24 public sources) and
+DIR/ujipen (the digits of UCI's UJIpenchars2, a test set), each with an MD5SUMS. Files already
+there and intact are kept; nothing unverified is left behind.
 
 doodles_28x28.npz is verified by its arrays (md5 of each, and of each source's block), not by
 its own bytes: those depend on the zlib that compresses them. Its MD5SUMS lists the file as
@@ -16,6 +17,7 @@ import hashlib
 import http.client
 import io
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -30,6 +32,18 @@ MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist"
 PENDIGITS_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits"
 OMNIGLOT_URL = "https://github.com/hardmaru/sketch-rnn-datasets/raw/master/omniglot/omniglot.npz"
 DOODLES_FILE = "doodles_28x28.npz"
+# UCI's "UJI Pen Characters (Version 2)": the whole collection (11,640 characters) as one text file.
+UJIPEN_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/uji-penchars/version2/ujipenchars2.txt"
+UJIPEN_FILE = "ujipenchars2-digits.txt"
+UJIPEN_MD5 = "9c93c44be56734715df0066a7a519c32"  # the shared file's
+UJIPEN_HEADER = (
+    "//\n"
+    "// UJIpenchars2, digits only: 60 writers (W01-W16 at UJI, 100 units per mm; W17-W60 at UPV, 152 units per mm)\n"
+    "// two samples of each digit per writer; y grows downwards\n"
+    "//\n"
+)
+DIGITS = tuple("0123456789")
+UJIPEN_SESSION = re.compile(r"(?:trn|tst)_((?:UJI|UPV)_W(\d+)-(\d+))")  # e.g. trn_UJI_W01-01
 TIMEOUT = 60  # seconds without a byte before a try is given up
 TRIES = 3
 IMAGE_BYTES = 28 * 28
@@ -59,7 +73,7 @@ REMOTES = {
     )],
     "omniglot": [Remote("omniglot.npz", OMNIGLOT_URL, "7f0ab4cb4bbc0022fce4c3f3bf2b51a7")],
 }
-DATASETS = (*REMOTES, "quickdraw")
+DATASETS = (*REMOTES, "quickdraw", "ujipen")
 
 
 class Doodles(NamedTuple):
@@ -304,6 +318,57 @@ def fetch_quickdraw(folder: Path, mirror: str | None) -> None:
     write_md5sums(folder, {DOODLES_FILE: md5})
 
 
+def ujipen_digits(text: str, url: str) -> bytes:
+    """The digits of ujipenchars2.txt in the shared file's format; FetchError naming url and line if malformed.
+
+    Each digit keeps its NUMSTROKES and POINTS lines as they are; its session loses the trn_/tst_
+    split, and the digits are ordered by writer, digit and sample, as the shared file is, however
+    the original groups them.
+    """
+    lines = text.splitlines()
+    digits = []
+    i = 0
+    while i < len(lines):
+        words = lines[i].split()
+        i += 1
+        if not words or words[0] != "WORD":
+            continue  # comments and blank lines
+        session = UJIPEN_SESSION.fullmatch(words[-1])
+        count = lines[i].split() if i < len(lines) else []
+        well_formed = len(words) == 3 and session and len(count) == 2 and count[0] == "NUMSTROKES"
+        if not (well_formed and count[1].isdigit()):
+            raise FetchError(f"{url}:{i}: not a `WORD <char> trn|tst_<site>_W<nn>-<nn>` line followed by "
+                             f"NUMSTROKES: {lines[i - 1][:60]!r}: not ujipenchars2.txt?")
+        strokes = lines[i + 1: i + 1 + int(count[1])]
+        if len(strokes) != int(count[1]) or any(line.split()[:1] != ["POINTS"] for line in strokes):
+            raise FetchError(f"{url}:{i}: {words[1]} of {session[1]} lacks some of its {count[1]} POINTS lines")
+        if words[1] in DIGITS:
+            order = (int(session[2]), words[1], int(session[3]))
+            digits.append((order, [f"WORD {words[1]} {session[1]}", lines[i], *strokes]))
+        i += 1 + len(strokes)
+    digits.sort(key=lambda digit: digit[0])
+    body = "".join(f"{line}\n" for _, digit in digits for line in digit)
+    return (UJIPEN_HEADER + body).encode("ascii", errors="replace")
+
+
+def fetch_ujipen(folder: Path, mirror: str | None) -> None:
+    """Extract the shared digits file from UJIpenchars2 unless it is already intact, then list its md5."""
+    path = folder / UJIPEN_FILE
+    if intact(path, UJIPEN_MD5):
+        print(f"{path}: present, md5 ok")
+    else:
+        path.unlink(missing_ok=True)  # a stale or corrupt copy must not pass for the data
+        url = mirrored(UJIPEN_URL, mirror)
+        # Latin-1 reads any byte: the digits' lines are ASCII whatever encoding the letters and comments use.
+        data = ujipen_digits(download(url).decode("latin-1"), url)
+        if md5_hex(data) != UJIPEN_MD5:
+            raise FetchError(f"{UJIPEN_FILE}: md5 {md5_hex(data)} of the {data.count(b'WORD ')} digits extracted from "
+                             f"{url} differs from the expected {UJIPEN_MD5}: corrupt or changed download, nothing kept")
+        write_atomic(path, data)
+        print(f"{path}: extracted {data.count(b'WORD ')} digits, md5 ok")
+    write_md5sums(folder, {UJIPEN_FILE: UJIPEN_MD5})
+
+
 def fetch(root: Path, datasets=DATASETS, mirror: str | None = None) -> None:
     """Fill root/<data set>/ for each of datasets."""
     for name in datasets:
@@ -311,6 +376,8 @@ def fetch(root: Path, datasets=DATASETS, mirror: str | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if name == "quickdraw":
             fetch_quickdraw(folder, mirror)
+        elif name == "ujipen":
+            fetch_ujipen(folder, mirror)
         else:
             fetch_files(folder, REMOTES[name], mirror)
 
@@ -330,7 +397,8 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Train on the result with: python -m train --data-dir DIR/mnist "
                                        "--pen-data DIR/pendigits --omniglot-data DIR/omniglot "
-                                       "--quickdraw-data DIR/quickdraw")
+                                       "--quickdraw-data DIR/quickdraw (DIR/ujipen is for tests and "
+                                       "benchmarks only: never train on it)")
     p.add_argument("dir", type=Path, metavar="DIR", help="folder to fill (e.g. ../shared/data)")
     p.add_argument("--only", type=dataset_list, default=list(DATASETS), metavar="SETS",
                    help=f"comma-separated data sets to fetch (default: all of {','.join(DATASETS)})")

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from scripts import fetch_data
-from scripts.fetch_data import DOODLE_SOURCES, DOODLES_FILE, REMOTES, FetchError
+from scripts.fetch_data import (
+    DOODLE_SOURCES,
+    DOODLES_FILE,
+    REMOTES,
+    UJIPEN_FILE,
+    UJIPEN_URL,
+    FetchError,
+)
 from tests.conftest import MNIST_DIR
 
 DATA = MNIST_DIR.parent
@@ -47,6 +54,39 @@ def source_file(source, images: np.ndarray) -> bytes:
     return images.tobytes()
 
 
+def ujipen_samples() -> dict[tuple[str, str], list[str]]:
+    """The shared digits file's digits by (session, digit), as WORD, NUMSTROKES and POINTS lines."""
+    samples = {}
+    for line in (DATA / "ujipen" / UJIPEN_FILE).read_text().splitlines():
+        if line.startswith("WORD"):
+            _, digit, session = line.split()
+            samples[session, digit] = lines = []
+        if not line.startswith("//"):
+            lines.append(line)
+    return samples
+
+
+def ujipen_original() -> bytes:
+    """A ujipenchars2.txt as UCI serves it, built from the shared digits: what extraction must undo.
+
+    Sessions named trn_/tst_ (the UJI writers of the first phase, W01-W11, are 'trn'; the UPV split
+    is a stand-in), each session's characters in turn (so the two samples of a digit lie far apart),
+    letters and signs around the digits, and UTF-8 text beyond ASCII.
+    """
+    samples = ujipen_samples()
+    lines = ["//", "// UJIpenchars2 (stand-in for the test): 11640 characters, 60 writers, café, ñ, €", "//"]
+    for session in dict.fromkeys(session for session, _ in samples):
+        writer = int(session.split("_W")[1][:2])
+        split = "tst" if 12 <= writer <= 16 or writer % 3 == 0 and writer > 16 else "trn"
+        lines.append(f"// session {split}_{session}")
+        zero = samples[session, "0"][1:]  # another character's strokes: only the label tells them apart
+        for char in ("a", "ñ", *"0123456789", "?", "€"):
+            lines.append(f"// {'ASCII' if char.isascii() else 'non-ASCII'} char: {char}")
+            strokes = samples[session, char][1:] if char.isdigit() else zero
+            lines += [f"WORD {char} {split}_{session}", *strokes]
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
 def build_mirror(mirror: Path) -> None:
     """The files at their URLs' paths; doodle sources longer than their blocks, one with repeats to skip."""
     for name, remotes in REMOTES.items():
@@ -62,6 +102,7 @@ def build_mirror(mirror: Path) -> None:
             block = np.concatenate([clocks[:1], block])  # an image an earlier source already gave
         extra = 255 - block[:2]  # files hold more images than the shared file takes
         put(mirror, source.url, source_file(source, np.concatenate([block, extra])))
+    put(mirror, UJIPEN_URL, ujipen_original())
 
 
 class Server:
@@ -121,6 +162,9 @@ def test_rebuilds_every_set_as_the_shared_data_holds_it(fetched):
             assert new[key].dtype == old[key].dtype and new[key].tobytes() == old[key].tobytes(), key
     assert (fetched / "quickdraw" / "MD5SUMS").read_text() == f"{md5(rebuilt)}  {DOODLES_FILE}\n"
     assert md5_matches(rebuilt)  # what training checks
+    for file in ("MD5SUMS", UJIPEN_FILE):  # the digits extracted from the whole collection, byte for byte
+        assert (fetched / "ujipen" / file).read_bytes() == (DATA / "ujipen" / file).read_bytes(), file
+    assert sorted(p.name for p in (fetched / "ujipen").iterdir()) == ["MD5SUMS", UJIPEN_FILE]
 
 
 def test_a_second_run_downloads_nothing(fetched, server, capsys):
@@ -128,7 +172,7 @@ def test_a_second_run_downloads_nothing(fetched, server, capsys):
     assert fetch_data.main([str(fetched), "--mirror", server.url]) == 0
     assert len(server.requests) == before
     out = capsys.readouterr().out
-    assert out.count("md5 ok") == 7 and "arrays ok" in out and "downloaded" not in out
+    assert out.count("md5 ok") == 8 and "arrays ok" in out and "downloaded" not in out and "extracted" not in out
 
 
 def test_a_corrupt_download_is_refused_and_nothing_kept(tmp_path, capsys):
@@ -143,6 +187,29 @@ def test_a_corrupt_download_is_refused_and_nothing_kept(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"error: {remote.name}: md5" in err and "corrupt or changed download" in err
     assert list((root / "pendigits").iterdir()) == []  # no file, no .part, no MD5SUMS
+
+
+def test_a_corrupt_ujipen_download_is_refused_and_nothing_kept(tmp_path, capsys):
+    mirror, root = tmp_path / "mirror", tmp_path / "data"
+    head, zero = ujipen_original().split(b"WORD 0 trn_UJI_W01-01\n", 1)  # W01's "a" holds the same strokes
+    put(mirror, UJIPEN_URL, head + b"WORD 0 trn_UJI_W01-01\n" + zero.replace(b" 527 688 ", b" 527 689 ", 1))
+    (root / "ujipen").mkdir(parents=True)
+    (root / "ujipen" / UJIPEN_FILE).write_text("a stale partial copy")
+    assert fetch_data.main([str(root), "--only", "ujipen", "--mirror", mirror.as_uri()]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {UJIPEN_FILE}: md5" in err and "1200 digits extracted from" in err and "nothing kept" in err
+    assert list((root / "ujipen").iterdir()) == []
+
+
+def test_a_malformed_ujipen_file_names_the_url_and_line():
+    text = ("//\nWORD 3 trn_UJI_W01-01\n  NUMSTROKES 2\n  POINTS 1 # 5 5\n"
+            "WORD a trn_UJI_W01-01\n  NUMSTROKES 1\n  POINTS 1 # 6 6\n")
+    with pytest.raises(FetchError, match=r"^u:2: 3 of UJI_W01-01 lacks some of its 2 POINTS lines"):
+        fetch_data.ujipen_digits(text, "u")
+    with pytest.raises(FetchError, match=r"^u:1: not a `WORD .* 'WORD 7 UJI_W01-01'"):
+        fetch_data.ujipen_digits("WORD 7 UJI_W01-01\n  NUMSTROKES 1\n", "u")
+    extracted = fetch_data.ujipen_digits(text.replace("NUMSTROKES 2", "NUMSTROKES 1"), "u").decode()
+    assert extracted.endswith("//\nWORD 3 UJI_W01-01\n  NUMSTROKES 1\n  POINTS 1 # 5 5\n")  # the letter skipped
 
 
 def test_a_changed_doodle_source_is_refused(tmp_path):
@@ -175,5 +242,5 @@ def test_missing_files_and_dead_hosts_name_the_url(server):
 def test_command_line(capsys):
     with pytest.raises(SystemExit):
         fetch_data.main(["data", "--only", "mnist,cats"])
-    assert "choose from mnist,pendigits,omniglot,quickdraw" in capsys.readouterr().err
+    assert "choose from mnist,pendigits,omniglot,quickdraw,ujipen" in capsys.readouterr().err
     assert fetch_data.mirrored("https://host.org/a/b.gz", "file:///m/") == "file:///m/host.org/a/b.gz"
