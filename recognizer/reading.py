@@ -13,9 +13,9 @@ EMPTY_MESSAGE = "Draw a digit"
 GATE_DECISION = 0.5
 # Each part of a reading multiplies in this prior: of two readings the models find about as likely, the one with
 # fewer parts wins. Chosen on the training writers (pendigits .tra) composed into numbers (spaced as
-# benchmarks/numbers.py spaces them): the largest that cut none of 180 wide 0s, 4s, 6s and 8s (0.85 cut 1);
+# benchmarks/numbers.py spaces them): the largest that cut none of 180 wide 0s, 4s, 6s and 8s (0.7 cut 1);
 # at 0.5 and below close and touching neighbours merge more.
-PART_PRIOR = 0.7
+PART_PRIOR = 0.6
 NUMBER_ALTERNATIVES = 5  # readings of a number listed: the top one and the next most likely
 # A number is written on a line: its digits are about as tall as each other, each no wider than a pair of
 # digits, and each overlaps the others' rows. Parts that break this are pieces of a drawing, not digits.
