@@ -76,6 +76,22 @@ def best_parts(scores, spans, wholes, pieces: int, prior: float = PART_PRIOR) ->
     return [k for k in reversed(chosen) if scores[k] is not None]
 
 
+def group_refusals(not_digit, spans, wholes, chosen) -> np.ndarray:
+    """P(not a digit) of each chosen part, raised to its whole group's where the gate is surer that the group is
+    no digit than that all of the group's chosen parts are digits: a doodle cut into digit-like pieces is no number.
+
+    not_digit: each candidate part's P(not a digit), None where it could not be read.
+    """
+    out = []
+    for k in chosen:
+        whole = next(w for w, (a, b) in enumerate(spans) if wholes[w] and a <= spans[k][0] and spans[k][1] <= b)
+        group = [j for j in chosen if spans[whole][0] <= spans[j][0] and spans[j][1] <= spans[whole][1]]
+        all_digits = float(np.prod([1 - not_digit[j] for j in group]))
+        refused = not_digit[whole] is not None and not_digit[whole] > all_digits
+        out.append(max(not_digit[k], not_digit[whole]) if refused else not_digit[k])
+    return np.asarray(out, np.float64)
+
+
 def written_on_a_line(boxes) -> bool:
     """Whether parts with these (x, y, width, height) boxes sit like the digits of a written number."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
