@@ -241,8 +241,9 @@ def test_a_group_the_gate_refuses_is_no_number_even_cut_into_digit_like_pieces()
     from recognizer.reading import group_refusals
 
     spans, wholes = [(0, 2), (0, 1), (1, 2)], [True, False, False]
-    # A doodle: the gate is surer it is no digit (0.99) than that both pieces are digits (0.8 x 0.9).
-    assert group_refusals([0.99, 0.2, 0.1], spans, wholes, [1, 2]).tolist() == [0.99, 0.99]
-    # A touching pair: its pieces are surely digits (0.99 x 0.98) and more so than the pair is none (0.9).
+    # A doodle: refused whole, and its pieces are not surely digits.
+    assert group_refusals([0.99, 0.2, 0.01], spans, wholes, [1, 2]).tolist() == [0.99, 0.01]
+    # A touching pair: refused whole as one digit, its pieces surely digits.
     assert group_refusals([0.9, 0.01, 0.02], spans, wholes, [1, 2]).tolist() == [0.01, 0.02]
+    assert group_refusals([0.3, 0.2, 0.1], spans, wholes, [1, 2]).tolist() == [0.2, 0.1]  # not refused whole
     assert group_refusals([0.3, 0.2, 0.1], spans, wholes, [0]).tolist() == [0.3]  # kept whole: its own
