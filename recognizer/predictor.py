@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from recognizer.contract import CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, check_gate_io, check_model_io
 from recognizer.preprocess import ink_map, ink_to_model_input
-from recognizer.reading import Reading, best_parts, decide, part_scores
+from recognizer.reading import Reading, best_parts, decide, group_refusals, part_scores
 from recognizer.segment import Digit, candidates
 
 
@@ -101,12 +101,14 @@ class Predictor:
             return decide(np.zeros((0, NUM_CLASSES)), np.zeros(0), []), []
         digits, not_digit = self.read_inputs([inputs[k] for k in readable])
         scores: list[float | None] = [None] * len(inputs)
-        for k, score in zip(readable, part_scores(digits, not_digit)):
-            scores[k] = float(score)
+        refusals: list[float | None] = [None] * len(inputs)
+        for k, score, refusal in zip(readable, part_scores(digits, not_digit), not_digit):
+            scores[k], refusals[k] = float(score), float(refusal)
         chosen = best_parts(scores, found.spans, found.wholes, found.pieces)
         rows = [readable.index(k) for k in chosen]
         parts = [found.parts[k] for k in chosen]
-        reading = decide(digits[rows], not_digit[rows], [inputs[k] for k in chosen], [part.box for part in parts])
+        refused = group_refusals(refusals, found.spans, found.wholes, chosen)
+        reading = decide(digits[rows], refused, [inputs[k] for k in chosen], [part.box for part in parts])
         return reading, parts
 
     def read(self, image) -> Reading:

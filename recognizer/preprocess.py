@@ -222,7 +222,10 @@ def ink_to_model_input(ink: np.ndarray | None, normalise_stroke: bool = True) ->
                               cv2.BORDER_CONSTANT, value=0)
     if normalise_stroke:
         work = _normalise_stroke(work)
-    x, y, w, h = _bounding_box(work, int(255 * INK_LEVEL))
+    box = _bounding_box(work, int(255 * INK_LEVEL))
+    if box is None:  # a faint hairline the rescaling thinned below the ink level: nothing to read
+        return None
+    x, y, w, h = box
     work = work[y : y + h, x : x + w]
     scale = DIGIT_BOX / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))

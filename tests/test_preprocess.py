@@ -8,7 +8,12 @@ import pytest
 from PIL import Image
 
 from recognizer.contract import DIGIT_BOX, IMAGE_SIZE
-from recognizer.preprocess import InvalidImage, ink_map, to_model_input
+from recognizer.preprocess import (
+    InvalidImage,
+    ink_map,
+    ink_to_model_input,
+    to_model_input,
+)
 from recognizer.strokes import Style
 from tests.conftest import drawn_digits
 from train.skeleton import redraw_digit as render
@@ -91,6 +96,12 @@ def test_colour_under_transparent_pixels_is_ignored(mnist):
 ])
 def test_blank_canvas_has_no_digit(value):
     assert to_model_input(value) is None
+
+
+def test_a_faint_hairline_is_no_digit_and_no_error():
+    ink = np.zeros((800, 60), np.uint8)
+    ink[20:780, 30] = 70  # a 1 px stroke, faint: the scale-down leaves no pixel at the ink level
+    assert ink_to_model_input(ink) is None
 
 
 def test_a_speck_is_not_a_digit():

@@ -235,3 +235,15 @@ def test_real_wide_zeros_fours_sixes_and_eights_stay_whole(pen, uji, gated):
 def test_touching_pairs_of_unseen_writers_split_into_two(pen, uji, gated):
     counts = [len(gated.read_parts(ink)[1]) for source in (pen, uji) for ink, _, _ in numbers(source, 2, True, 40, 11)]
     assert np.mean(np.array(counts) == 2) >= 0.5
+
+
+def test_a_group_the_gate_refuses_is_no_number_even_cut_into_digit_like_pieces():
+    from recognizer.reading import group_refusals
+
+    spans, wholes = [(0, 2), (0, 1), (1, 2)], [True, False, False]
+    # A doodle: refused whole, and its pieces are not surely digits.
+    assert group_refusals([0.99, 0.2, 0.01], spans, wholes, [1, 2]).tolist() == [0.99, 0.01]
+    # A touching pair: refused whole as one digit, its pieces surely digits.
+    assert group_refusals([0.9, 0.01, 0.02], spans, wholes, [1, 2]).tolist() == [0.01, 0.02]
+    assert group_refusals([0.3, 0.2, 0.1], spans, wholes, [1, 2]).tolist() == [0.2, 0.1]  # not refused whole
+    assert group_refusals([0.3, 0.2, 0.1], spans, wholes, [0]).tolist() == [0.3]  # kept whole: its own
