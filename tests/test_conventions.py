@@ -146,10 +146,10 @@ def test_app_reads_conventions_of_unseen_writers_over_http(client, name, tmp_pat
     unseen = [d.strokes for d in read_unipen(MNIST_DIR.parent / "pendigits" / PENDIGITS_TEST) if d.label == label]
     rng = np.random.default_rng(11)
     labels = []
-    for i in rng.choice(len(unseen), 12, replace=False):
+    for i in rng.choice(len(unseen), 24, replace=False):
         strokes, _ = draw_convention(unseen[i], label, rng, name)
         path = tmp_path / f"{i}.png"
         Image.fromarray(render_strokes(strokes, random_style(rng))).save(path)
         labels.append(top_label(client.predict(editor_value(path, as_composite=True), api_name="/predict")))
     assert "not a digit" not in labels, labels
-    assert labels.count(str(label)) >= 11, labels
+    assert labels.count(str(label)) >= 21, labels  # measured: 93% of slashed 0s, 98.5% of crossed 7s (200 each)

