@@ -229,6 +229,7 @@ def test_every_config_field_is_a_flag_with_help():
 
     assert set(names(TrainConfig())) == set(actions)
     assert all(a.help and len(a.help) > 10 for a in actions.values())
+    assert "0-30%" in parser().format_help()  # help texts with a % sign print as they read
 
 
 def test_the_defaults_are_the_recipe_and_flags_rebuild_any_config():

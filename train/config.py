@@ -153,6 +153,7 @@ def _scalar(annotation):
 
 def _add_flags(parser, cls, prefix: str = "") -> None:
     for f in fields(cls):
+        text = f.metadata["help"].replace("%", "%%")  # argparse formats help with %
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if dataclasses.is_dataclass(default):
             _add_flags(parser, type(default), prefix=f.name + "_")
@@ -161,13 +162,13 @@ def _add_flags(parser, cls, prefix: str = "") -> None:
         flag = "--" + flag_name(f.name, prefix)
         if kind is bool:
             parser.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=f.metadata["help"])
+                                help=text)
         elif count == "*":  # a repeatable flag
             parser.add_argument(flag, dest=prefix + f.name, type=kind, action="append", default=None,
-                                metavar=f.name.upper().removesuffix("S"), help=f.metadata["help"] + " (repeatable)")
+                                metavar=f.name.upper().removesuffix("S"), help=text + " (repeatable)")
         else:
             parser.add_argument(flag, dest=prefix + f.name, type=kind, nargs=count, default=default,
-                                help=f"{f.metadata['help']} (default: {default})")
+                                help=f"{text} (default: {default})")
 
 
 def _build(cls, values: dict, prefix: str = ""):
