@@ -1,7 +1,8 @@
 """Draw a digit: a Gradio Space that recognises handwritten digits as you draw them.
 
-The page's canvas (recognizer/stroke_pad.js) sends the pen's strokes while it moves; the server draws
-them with the shared stroke renderer and reads them as it reads any image (/read_strokes, /predict).
+The page's canvas (recognizer/stroke_pad.js) sends the pen's strokes while it moves; the server reads them
+in the order they were written, each digit a run of strokes (recognizer/stroke_segment.py, /read_strokes).
+/predict reads any image, cutting its ink where digits may touch (recognizer/segment.py).
 Run locally with `python app.py`; on start-up it fetches the model from the Hub
 (HF_MODEL_REPO) and serves the bundled final_model.keras when it cannot.
 """
@@ -153,14 +154,14 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
             return None
         return sketchpad.preprocess(sketchpad.data_model.model_validate(payload))
 
-    def drawing_of(payload):
-        # The page's value: its strokes, drawn as the readers read them, or an example it shows;
-        # an API client's: a sketchpad value, as /predict takes.
+    def read_drawing(payload):
+        # The page's value: its strokes, read in writing order, or an example it shows; an API client's:
+        # a sketchpad value, as /predict takes. -> (the reading, the drawing a correction stores)
         if isinstance(payload, dict) and "strokes" in payload:
-            return draw_ink(parse_strokes(payload))
-        if isinstance(payload, dict) and "example" in payload:
-            return example_path(payload["example"])
-        return decode(payload)
+            drawing = parse_strokes(payload)
+            return predictor.read_strokes(drawing), draw_ink(drawing)
+        image = example_path(payload["example"]) if isinstance(payload, dict) and "example" in payload else decode(payload)
+        return predictor.read(image), image
 
     def recognise(payload):
         with visitor_errors():
@@ -168,9 +169,10 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
         return label_value(reading), preview(reading.inputs)
 
     def read_strokes(drawing: dict) -> dict:
-        """{"width", "height", "brush", "strokes": [[[x, y], ...], ...]} in canvas px -> the label, as /predict's."""
+        """{"width", "height", "brush", "strokes": [[[x, y], ...], ...]} in canvas px, in writing order -> the
+        label, as /predict's."""
         with visitor_errors():
-            return label_json(predictor.read_ink(draw_ink(parse_strokes(drawing))))
+            return label_json(predictor.read_strokes(parse_strokes(drawing)))
 
     def read_page(payload):
         # The page's drawing -> a reply its gate (GATE_JS) shows unless the drawing changed since.
@@ -178,8 +180,7 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
             seq = payload.get("seq") if isinstance(payload, dict) else None
             if isinstance(seq, bool) or not isinstance(seq, int):
                 raise InvalidStrokes("the page's drawing has no state number")
-            image = drawing_of(payload)
-            reading = predictor.read(image) if isinstance(image, str) else predictor.read_ink(image)
+            reading, _ = read_drawing(payload)
         return {"seq": seq, "label": label.postprocess(label_value(reading)).model_dump(),
                 "preview": preview_url(reading.inputs)}
 
@@ -187,8 +188,7 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
         # The predicted label comes from reading the drawing again here: a client cannot make it up.
         with visitor_errors():
             label = check_answer(answer)  # first: a bad answer costs no decoding
-            image = drawing_of(payload)
-            reading = predictor.read(image)
+            reading, image = read_drawing(payload)
             correction = make_correction(image, label, reading.label, reading.confidence, predictor.source,
                                          inputs=reading.inputs)
             store.save(correction, session_key(request))

@@ -14,7 +14,8 @@ GATE_DECISION = 0.5
 # Each part of a reading multiplies in this prior: of two readings the models find about as likely, the one with
 # fewer parts wins. Chosen on the training writers (pendigits .tra) composed into numbers (spaced as
 # benchmarks/numbers.py spaces them): the largest that cut none of 180 wide 0s, 4s, 6s and 8s (0.7 cut 1);
-# at 0.5 and below close and touching neighbours merge more.
+# at 0.5 and below close and touching neighbours merge more. The runs of pen strokes read as digits
+# (recognizer.stroke_segment) take it too: of 0.2-2.5, 0.6 read the training writers' numbers best.
 PART_PRIOR = 0.6
 # A part cut from a group the gate refuses must be surely a digit: P(not a digit) at most this. Chosen on the
 # training writers' numbers and 400 doodles: doodles answered 34.7% with no such rule, 21.0% at 0.05 (touching
@@ -55,6 +56,11 @@ def part_scores(digits: np.ndarray, not_digit: np.ndarray) -> np.ndarray:
     return digits.max(axis=1) * (1 - not_digit)
 
 
+def part_gain(score: float, prior: float = PART_PRIOR) -> float:
+    """A part's log contribution to its reading: its score times the prior a part costs."""
+    return float(np.log(max(score, 1e-12) * prior))
+
+
 def best_parts(scores, spans, wholes, pieces: int, prior: float = PART_PRIOR) -> list[int]:
     """The candidate parts (indices) that cover every piece once, left to right, with the largest product of scores.
 
@@ -62,7 +68,7 @@ def best_parts(scores, spans, wholes, pieces: int, prior: float = PART_PRIOR) ->
     out, as a speck is. Each part multiplies in its score and the prior, so "0" beats "6" + "7" unless the
     models are much surer of both halves than of the 0; of equal products, the wider part wins.
     """
-    gains = [0.0 if score is None and whole else -np.inf if score is None else np.log(max(score, 1e-12) * prior)
+    gains = [0.0 if score is None and whole else -np.inf if score is None else part_gain(score, prior)
              for score, whole in zip(scores, wholes)]
     best = np.full(pieces + 1, -np.inf)
     best[0] = 0.0
@@ -95,14 +101,20 @@ def group_refusals(not_digit, spans, wholes, chosen) -> np.ndarray:
     return np.asarray(out, np.float64)
 
 
-def written_on_a_line(boxes) -> bool:
-    """Whether parts with these (x, y, width, height) boxes sit like the digits of a written number."""
+def off_the_line(boxes) -> np.ndarray:
+    """Which parts, with these (x, y, width, height) boxes, do not sit like digits of a number written on a
+    line with the others: far shorter than the tallest, far wider than it is high, or off its rows."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     tops, heights, widths = boxes[:, 1], boxes[:, 3], boxes[:, 2]
     tallest = int(heights.argmax())
     shared = np.minimum(tops + heights, tops[tallest] + heights[tallest]) - np.maximum(tops, tops[tallest])
-    return bool(heights.max() <= NUMBER_HEIGHTS * heights.min() and (widths <= NUMBER_WIDTH * heights.max()).all()
-                and (shared >= NUMBER_ROWS * heights).all())
+    return ((heights.max() > NUMBER_HEIGHTS * heights) | (widths > NUMBER_WIDTH * heights.max())
+            | (shared < NUMBER_ROWS * heights))
+
+
+def written_on_a_line(boxes) -> bool:
+    """Whether parts with these (x, y, width, height) boxes sit like the digits of a written number."""
+    return not off_the_line(boxes).any()
 
 
 def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list, boxes=None) -> Reading:

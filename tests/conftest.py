@@ -30,6 +30,15 @@ def predictor():
 
 
 @pytest.fixture(scope="session")
+def gated(predictor):
+    """The bundled digit model with the bundled gate, as the app reads."""
+    from recognizer.contract import check_gate_io
+    from recognizer.predictor import Predictor, load_model_file
+
+    return Predictor(predictor.model, gate=load_model_file(ROOT / "not_digit_gate.keras", check=check_gate_io))
+
+
+@pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
     server = AppServer(offline_env(tmp), tmp / "app.log")

@@ -54,15 +54,6 @@ def uji():
     return pen_source(read_ujipen(DATA / "ujipen" / UJIPEN_FILE))
 
 
-@pytest.fixture(scope="module")
-def gated(predictor):
-    """The bundled digit model with the bundled gate, as the app reads."""
-    from recognizer.contract import check_gate_io
-    from recognizer.predictor import Predictor, load_model_file
-
-    return Predictor(predictor.model, gate=load_model_file(ROOT / "not_digit_gate.keras", check=check_gate_io))
-
-
 def parts_of(ink: np.ndarray) -> int:
     return cv2.connectedComponents((ink >= INK).astype(np.uint8))[0] - 1
 

@@ -228,3 +228,26 @@ def touching(alone: list[np.ndarray]) -> bool:
 
     ink = round(255 * INK_LEVEL)
     return any(((a >= ink) & (b >= ink)).any() for a, b in zip(alone, alone[1:]))
+
+
+def write_late(strokes: list, owners: list, rng: np.random.Generator) -> tuple[list, list, bool]:
+    """The strokes in writing order, one digit's last stroke moved after the next digit's (when a digit
+    before the last has two strokes or more); and whether one was."""
+    owners = list(owners)
+    late = [k for k in range(max(owners)) if owners.count(k) >= 2]
+    if not late:
+        return strokes, owners, False
+    digit = int(rng.choice(late))
+    moved = max(i for i, o in enumerate(owners) if o == digit)
+    after = max(i for i, o in enumerate(owners) if o == digit + 1)
+    order = [i for i in range(len(strokes)) if i != moved]
+    order.insert(order.index(after) + 1, moved)
+    return [strokes[i] for i in order], [owners[i] for i in order], True
+
+
+def page_drawing(strokes, style):
+    """Strokes (in writing order, any unit) as the page sends them: on the style's canvas, in px, with its brush."""
+    from recognizer.stroke_input import Drawing
+    from recognizer.strokes import brush_px, fit_strokes
+
+    return Drawing(style.width, style.canvas, float(brush_px(style)), fit_strokes(strokes, style))

@@ -76,3 +76,40 @@ def redraw_set(digits: np.ndarray, seed: int) -> list:
         style = random_style(rng)
         out.append((redraw_digit(digit, style), style))
     return out
+
+
+def _tour(skeleton: np.ndarray, start: tuple[int, int], seen: np.ndarray) -> np.ndarray:
+    """A walk over one connected skeleton from start, out along each branch and back (a depth-first tour of
+    a spanning tree): consecutive points are neighbours, so drawn as one stroke it inks just the skeleton."""
+    height, width = skeleton.shape
+    walk, stack = [start], [start]
+    seen[start] = True
+    while stack:
+        y, x = stack[-1]
+        step = next(((y + dy, x + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                     if 0 <= y + dy < height and 0 <= x + dx < width and skeleton[y + dy, x + dx] and not seen[y + dy, x + dx]), None)
+        if step is None:
+            stack.pop()
+            if stack:
+                walk.append(stack[-1])
+        else:
+            seen[step] = True
+            stack.append(step)
+            walk.append(step)
+    return np.array([(x, y) for y, x in walk], np.float32)
+
+
+def pen_strokes(images: np.ndarray, upsample: int = 2) -> list[list[np.ndarray]]:
+    """White-on-black bitmaps (N, H, W) uint8 -> per image, one pen stroke per connected part of its skeleton,
+    left to right: a doodle as a visitor's pen might send it, stroke by stroke (x, y, y down)."""
+    big = np.stack([cv2.resize(image, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_CUBIC)
+                    for image in images]) if len(images) else np.zeros((0, 1, 1), np.uint8)
+    out = []
+    for skeleton in thin(big > 127):
+        seen = np.zeros_like(skeleton, bool)
+        strokes = []
+        for y, x in zip(*np.nonzero(skeleton.T)[::-1]):  # column by column: parts left to right
+            if not seen[y, x]:
+                strokes.append(_tour(skeleton, (int(y), int(x)), seen))
+        out.append(strokes)
+    return out
