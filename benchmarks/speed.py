@@ -3,7 +3,7 @@
     python -m benchmarks.speed [--skip-http] [--skip-cold-start]
 
 1. in-process: reading an 800x800 drawing of a digit and the 4-digit example number (p50),
-   against Keras `model.predict` for one image; reading the strokes of a 7 (drawn, then read);
+   against Keras `model.predict` for one image; reading the strokes of a 7 and of a 4-digit number;
 2. over HTTP: /predict of the app against the same sketchpad endpoint answering a constant
    (benchmarks/const_app.py), one client at a time (p50) and 16 concurrent clients (req/s);
    /read_strokes of the app, one client at a time (p50);
@@ -26,7 +26,7 @@ from PIL import Image
 from recognizer.contract import check_gate_io
 from recognizer.predictor import Predictor, load_model_file
 from recognizer.preprocess import to_model_input
-from recognizer.stroke_input import strokes_ink
+from recognizer.stroke_input import parse_strokes
 from recognizer.strokes import Style
 from tests.http_client import ROOT, predict, start
 from train.data import load_idx_dir
@@ -35,6 +35,19 @@ from train.skeleton import redraw_digit as render
 NUMBER_EXAMPLE = ROOT / "examples" / "number_2026_pen_writer1.png"
 # A 7 as the page sends it: one stroke on its 720x360 canvas, the brush 5% of the height
 SEVEN = {"width": 720, "height": 360, "brush": 18, "strokes": [[[300, 80], [420, 80], [330, 290]]]}
+
+
+def number_payload(text: str = "2026"):
+    """The strokes of a number by the first unseen UCI writer, close together on the page's 720x360 canvas."""
+    from dataclasses import replace
+
+    from train.compose import compose_number, page_drawing
+    from train.pen_data import PENDIGITS_TEST, read_unipen
+
+    digits = read_unipen(ROOT.parent / "shared" / "data" / "pendigits" / PENDIGITS_TEST)
+    picks = [next(d for d in digits if d.writer == digits[0].writer and d.label == int(c)) for c in text]
+    strokes, _ = compose_number([d.strokes for d in picks], "close", 0.1, np.random.default_rng(0))
+    return page_drawing(strokes, replace(Style(canvas=360, aspect=2.0, stroke=0.05, size=0.5)))
 
 
 def p50_ms(fn, repeats: int) -> float:
@@ -61,14 +74,17 @@ def in_process(drawing: np.ndarray) -> None:
     pre_ms = p50_ms(lambda: to_model_input(value), 500)
     total_ms = p50_ms(lambda: predictor.read(value), 500)
     number_ms = p50_ms(lambda: predictor.read(number), 200)
-    strokes_ms = p50_ms(lambda: predictor.read_ink(strokes_ink(SEVEN)), 500)
+    strokes_ms = p50_ms(lambda: predictor.read_strokes(parse_strokes(SEVEN)), 500)
+    number_strokes = number_payload()
+    number_strokes_ms = p50_ms(lambda: predictor.read_strokes(number_strokes), 200)
     print("in-process (p50):")
     print(f"  preprocessing, 800x800 RGBA drawing of one digit   {pre_ms:7.2f} ms")
     print(f"  one call: digit model x 3 rotations + gate        {model_ms:7.2f} ms   "
           f"(Keras model.predict, digit model alone: {keras_ms:.1f} ms)")
     print(f"  read the drawing of one digit (split, preprocess, call) {total_ms:7.2f} ms")
     print(f"  read the 720x360 number 2026 (4 digits, one call)       {number_ms:7.2f} ms")
-    print(f"  read the strokes of a 7 (draw 720x360, split, preprocess, call) {strokes_ms:7.2f} ms")
+    print(f"  read the strokes of a 7 (draw 720x360, runs of strokes, preprocess, call) {strokes_ms:7.2f} ms")
+    print(f"  read the strokes of a 4-digit number (UCI test writer, {len(number_strokes.strokes)} strokes) {number_strokes_ms:7.2f} ms")
 
 
 def read_strokes(http: httpx.Client, url: str, payload: dict) -> str:

@@ -25,7 +25,7 @@ MAX_RUN = 4  # strokes one digit takes at most: 1-4 in the UCI and UJIpenchars2 
 MAX_PEN_STROKES = 24
 # P(a digit takes n strokes | the digit), n = 1..MAX_RUN: how the training writers write each digit, with the
 # recipe's writing conventions (python -m train.stroke_counts prints it; a test checks it is that table). A
-# run's reading weighs in how likely its digit is written in that many strokes: a 0 in two strokes is
+# run's reading weighs in how likely its digit takes that many strokes or more: a 0 in two strokes is
 # rare, a 5 or a 7 in two is the rule, so a 1 written against a 0 reads "10", not "0".
 STROKE_COUNTS = np.array([
     [0.8610, 0.1365, 0.0013, 0.0013],
@@ -61,9 +61,11 @@ def own_strokes(members, together) -> int:
 
 
 def run_scores(digits: np.ndarray, not_digit: np.ndarray, strokes: list[int]) -> np.ndarray:
-    """How likely each run of strokes is one digit: max over digits of P(digit) x P(that many strokes | digit),
-    times P(a digit); the image path's part_scores with the pen's stroke counts weighed in."""
-    counts = STROKE_COUNTS[:, np.minimum(np.asarray(strokes, int), MAX_RUN) - 1].T  # (P, 10)
+    """How likely each run of strokes is one digit: max over digits of P(digit) x P(at least that many strokes |
+    digit), times P(a digit); the image path's part_scores with the pen's stroke counts weighed in. At least:
+    a writer may always join a digit's strokes (a 5 in one go), but each stroke more must be one the digit has."""
+    at_least = STROKE_COUNTS[:, ::-1].cumsum(axis=1)[:, ::-1]  # (10, MAX_RUN): P(n or more strokes | digit)
+    counts = at_least[:, np.minimum(np.asarray(strokes, int), MAX_RUN) - 1].T  # (P, 10)
     return (digits * counts).max(axis=1) * (1 - not_digit)
 
 
