@@ -81,6 +81,9 @@ def test_short_run_with_pen_digits_and_conventions_trains_the_digit_model_and_th
     assert sets["MNIST"]["samples"] == 800 and metrics["train_samples"] == 800 + sets["UCI pen digits"]["samples"]
     assert all(s["licence"] for s in sets.values()) and {"Omniglot", "Quick, Draw! doodles"} <= set(sets)
     assert metrics["pen_val_accuracy"] > 0.3  # 2 short epochs on 1,400 digits; chance is 0.1
+    stages = metrics["stage_seconds"]  # each stage timed, the gate's and the drawing's included
+    assert set(stages) == {"data", "drawing", "tensorflow", "digit_model", "gate", "save", "total"}
+    assert stages["digit_model"] > 0 and stages["total"] >= max(v for k, v in stages.items() if k != "total")
     gate = metrics["gate"]
     assert gate["train_non_digits"] > 0 and gate["train_digits"] > 0 and 0 < gate["threshold"] < 1
     # The threshold was set on held-out digits and folded in: at 0.5 it refuses about the target share.

@@ -70,6 +70,13 @@ def training_sets(cfg: TrainConfig, source: str, n_mnist: int, pen, gate_metrics
 
 def run(cfg: TrainConfig) -> dict:
     """Train, evaluate and save as configured; return the metrics."""
+    stages, clock = {}, time.perf_counter()  # seconds of each stage, for metrics.json
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        stages[name] = round(time.perf_counter() - clock, 1)
+        clock = time.perf_counter()
+
     data = load_mnist(cfg.data_dir, cfg.hub_dataset)  # first: a data problem fails before TensorFlow loads
     x, y = data.x_train, data.y_train
     if cfg.limit:
@@ -77,7 +84,9 @@ def run(cfg: TrainConfig) -> dict:
     val_size = min(cfg.val_size, len(x) // 5)
     train, val = split_validation(x, y, val_size, cfg.seed)
     extras = training_extras(cfg)  # a data problem fails before the drawing and TensorFlow
+    lap("data")
     pen, gate_sets = cached_draw_data(cfg, train[0], val[0])
+    lap("drawing")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
     import keras
     import tensorflow as tf
@@ -99,6 +108,7 @@ def run(cfg: TrainConfig) -> dict:
           + (f"; pen digits: {len(pen.x_train)} drawings of {pen.train_writers} writers, "
              f"{len(pen.x_val)} of {pen.val_writers} held-out writers" if pen is not None else ""))
 
+    lap("tensorflow")
     model = build_model()
     start = time.perf_counter()
     history = fit(model, fit_train, fit_val, cfg)
@@ -110,6 +120,7 @@ def run(cfg: TrainConfig) -> dict:
         pen_predicted = model.predict(to_float(pen.x_val), batch_size=1000, verbose=0).argmax(1)
         metrics["pen_val_accuracy"] = float((pen_predicted == pen.y_val).mean())
         metrics["pen_val_writers"] = pen.val_writers
+    lap("digit_model")
     gate_metrics = None
     if gate_sets is not None:
         from train.gate import train_gate
@@ -123,6 +134,7 @@ def run(cfg: TrainConfig) -> dict:
         save_atomic(gate, cfg.gate_out)
         gate_metrics["gate_sha256"] = file_sha256(cfg.gate_out)
         metrics["gate"] = gate_metrics
+        lap("gate")
     metrics.update(
         recipe=recipe(cfg), rebuild_flags=to_argv(cfg),  # the whole config: the run can be rebuilt from these
         best_epoch=history.pop("best_epoch"), val_accuracy=max(history["val_accuracy"]),
@@ -135,6 +147,8 @@ def run(cfg: TrainConfig) -> dict:
     )
     save_atomic(model, cfg.model_out)
     metrics["model_sha256"] = file_sha256(cfg.model_out)  # lets a later push check it is this model
+    lap("save")
+    metrics["stage_seconds"] = stages | {"total": round(sum(stages.values()), 1)}
     write_report(metrics, history, cfg.report_dir)
     print(f"test accuracy {metrics['test_accuracy']:.4f} (best epoch {metrics['best_epoch']}, "
           f"{seconds:.0f} s); saved {cfg.model_out} and {cfg.report_dir}/")
