@@ -132,7 +132,9 @@ def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list, boxes=None) 
         ranked = top_numbers(digits)
         if boxes is not None and not written_on_a_line(boxes):
             not_digit = np.maximum(not_digit, 1.0)  # certain: these parts are no number
-    refusal = float(not_digit.max())
+    # A number is refused when its parts, on average (the geometric mean), are less likely digits than not:
+    # judged per part, so a long number is not refused for its length; one part decides as before.
+    refusal = float(1 - np.exp(np.mean(np.log(np.clip(1 - not_digit, 1e-12, 1)))))
     if refusal > GATE_DECISION:
         # P(digit d) = P(a digit) x P(d | a digit): below P(not a digit), which is over one half
         return Reading(NOT_A_DIGIT, [(NOT_A_DIGIT, refusal), *((text, p * (1 - refusal)) for text, p in ranked)], inputs)

@@ -153,3 +153,17 @@ def test_a_lone_digit_written_in_strokes_stays_one_digit(gated, unseen):
     strokes, _ = readings(gated, [pair for digit in "0123456789" for pair in written(unseen, digit, "apart", 4, seed=5)])
     assert all(len(label) == 1 for label in strokes), strokes
     assert sum(label == digit for label, digit in zip(strokes, np.repeat(list("0123456789"), 4))) >= 38, strokes
+
+
+def test_a_number_is_refused_when_its_parts_are_on_average_not_digits():
+    from recognizer.reading import decide
+
+    digits = np.eye(10)[[1, 0, 0]]
+    inputs = [np.zeros((28, 28), np.float32)] * 3
+    # One doubtful digit among sure ones: the number stands (the geometric mean of P(a digit) is 0.73).
+    assert decide(digits, np.array([0.6, 0.01, 0.01]), inputs).label == "100"
+    # A piece the gate is sure of is no digit, and the rest is doubtful: refused.
+    assert decide(digits[:2], np.array([0.99, 0.1]), inputs[:2]).label == NOT_A_DIGIT
+    # One part decides as the gate alone does.
+    assert decide(digits[:1], np.array([0.6]), inputs[:1]).label == NOT_A_DIGIT
+    assert decide(digits[:1], np.array([0.4]), inputs[:1]).label == "1"
