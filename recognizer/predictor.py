@@ -10,11 +10,11 @@ import tensorflow as tf
 
 from recognizer.contract import CLASS_NAMES, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, check_gate_io, check_model_io
 from recognizer.preprocess import ink_map, ink_to_model_input
-from recognizer.reading import Reading, best_parts, decide, group_refusals, off_the_line, part_gain, part_scores
-from recognizer.segment import PAD, Digit, candidates, split_digits
+from recognizer.reading import Reading, best_parts, decide, group_refusals, part_gain, part_scores
+from recognizer.segment import Digit, candidates, split_digits
 from recognizer.stroke_input import Drawing, draw_ink
-from recognizer.stroke_segment import (MAX_PEN_STROKES, best_cover, draw_set, inner_strokes, may_hold_two, own_strokes,
-                                       run_scores, stray_strokes,
+from recognizer.stroke_segment import (MAX_PEN_STROKES, Option, Part, cut_option, draw_set, inner_strokes,
+                                       likeliest_on_a_line, may_hold_two, own_strokes, run_scores, stray_strokes,
                                        stroke_groups, stroke_sets)
 
 
@@ -122,17 +122,15 @@ class Predictor:
     def read_stroke_parts(self, drawing: Drawing) -> tuple[Reading, list[Digit]]:
         """Pen strokes -> their Reading and the parts it reads, left to right: every candidate run of strokes
         (and the image path's cuts of a stroke that may hold two digits) read in one model call, the cover
-        of the strokes with the largest product of part scores kept."""
+        of the strokes with the largest product of part scores kept (recognizer.stroke_segment)."""
         strokes, brush = drawing.strokes, drawing.brush
-        if drawing.blank:
-            return decide(np.zeros((0, NUM_CLASSES)), np.zeros(0), []), []
-        if len(strokes) > MAX_PEN_STROKES:
+        if len(strokes) > MAX_PEN_STROKES:  # a scribble: the picture's candidates are bounded
             return self.read_parts(draw_ink(drawing))
-        groups = stroke_groups(strokes, split_digits(draw_ink(drawing)))
         together = inner_strokes(strokes, brush)
-        sets = [draw_set(strokes, members, brush) for members in stroke_sets(strokes, brush, groups, together)]
+        sets = [draw_set(strokes, members, brush) for members in
+                stroke_sets(strokes, brush, stroke_groups(strokes, split_digits(draw_ink(drawing))), together)]
         inputs = [ink_to_model_input(s.ink) for s in sets]
-        cuts = {}  # set index -> (its image-path candidates, index of their first input)
+        cuts = {}  # set index -> (the image path's candidates of its stroke, the index of their first input)
         for k, stroke_set in enumerate(sets):
             found = candidates(stroke_set.ink) if may_hold_two(stroke_set) else None
             if found is not None and len(found.parts) > 1:
@@ -144,62 +142,23 @@ class Predictor:
         digits, not_digit = self.read_inputs([inputs[i] for i in readable])
         row = {i: r for r, i in enumerate(readable)}
         scores = dict(zip(readable, part_scores(digits, not_digit).tolist()))
-        options = []  # (strokes, log gain, [(input index, Digit, P(not a digit))])
+        refusals = dict(zip(readable, not_digit.tolist()))
         runs = [k for k in range(len(sets)) if k in row]
-        counted = dict(zip(runs, run_scores(digits[[row[k] for k in runs]], not_digit[[row[k] for k in runs]],
-                                            [own_strokes(sets[k].strokes, together) for k in runs]).tolist()))
-        for k, stroke_set in enumerate(sets):
-            if k in counted:
-                part = Digit(stroke_set.box, stroke_set.ink)
-                options.append((stroke_set.strokes, part_gain(counted[k]),
-                                [(k, part, float(not_digit[row[k]]))]))
-            if k in cuts:
-                options += self._cut_option(stroke_set, *cuts[k], scores, not_digit, row)
+        counted = run_scores(digits[[row[k] for k in runs]], not_digit[[row[k] for k in runs]],
+                             [own_strokes(sets[k].strokes, together) for k in runs])
+        options = [Option(sets[k].strokes, part_gain(score), [Part(k, Digit(sets[k].box, sets[k].ink), refusals[k])])
+                   for k, score in zip(runs, counted.tolist())]
+        options += [option for k, (found, first) in cuts.items()
+                    for option in cut_option(sets[k], found, first, scores, refusals)]
         # A stroke too faint or small to read alone may be left out, as a stray mark is.
         unreadable = np.zeros(len(strokes), bool)
-        for k, stroke_set in enumerate(sets):
-            if len(stroke_set.strokes) == 1 and k not in scores:
-                unreadable[stroke_set.strokes[0]] = True
-        parts = self._likeliest_on_a_line(len(strokes), options, stray_strokes(strokes, brush) | unreadable)
+        unreadable[[s.strokes[0] for k, s in enumerate(sets) if len(s.strokes) == 1 and k not in row]] = True
+        parts = likeliest_on_a_line(len(strokes), options, stray_strokes(strokes, brush) | unreadable)
         if not parts:  # no digits written left to right: a picture, then
             return self.read_parts(draw_ink(drawing))
-        reading = decide(digits[[row[i] for i, _, _ in parts]], np.array([refusal for _, _, refusal in parts]),
-                         [inputs[i] for i, _, _ in parts], [part.box for _, part, _ in parts])
-        return reading, [part for _, part, _ in parts]
-
-    @staticmethod
-    def _likeliest_on_a_line(count: int, options: list, skippable) -> list:
-        """The parts of the likeliest cover of the strokes, left to right, whose parts sit on a line like a
-        number's digits: an option whose part is off the line is left out and the cover chosen again; when
-        no cover is left, the last one (which the reading refuses)."""
-        usable, parts = list(range(len(options))), []
-        while True:
-            centres = [[part.box[0] + part.box[2] / 2 for _, part, _ in options[k][2]] for k in usable]
-            chosen = [usable[k] for k in best_cover(count, [(*options[k][:2], (c[0], c[-1])) for k, c in zip(usable, centres)],
-                                                    skippable)]
-            if not chosen:
-                return parts
-            owners = sorted(((k, part) for k in chosen for part in options[k][2]), key=lambda p: p[1][1].box[0] + p[1][1].box[2] / 2)
-            parts = [part for _, part in owners]
-            off = off_the_line([part.box for _, part, _ in parts]) if len(parts) > 1 else np.zeros(len(parts), bool)
-            if not off.any():
-                return parts
-            dropped = {k for (k, _), bad in zip(owners, off) if bad}
-            usable = [k for k in usable if k not in dropped]
-
-    @staticmethod
-    def _cut_option(stroke_set, found, first: int, scores: dict, not_digit, row: dict) -> list:
-        """One stroke read as several digits, cut as the image path cuts ink: [] when one digit reads best."""
-        sub = [scores.get(first + j) for j in range(len(found.parts))]
-        chosen = best_parts(sub, found.spans, found.wholes, found.pieces)
-        if len(chosen) < 2:
-            return []
-        refusals = [None if first + j not in row else float(not_digit[row[first + j]]) for j in range(len(sub))]
-        refused = group_refusals(refusals, found.spans, found.wholes, chosen)
-        x, y = stroke_set.box[0] - PAD, stroke_set.box[1] - PAD  # the cut parts' boxes are in the set's ink
-        parts = [(first + j, Digit((x + bx, y + by, bw, bh), found.parts[j].ink), float(r))
-                 for j, (bx, by, bw, bh), r in ((j, found.parts[j].box, r) for j, r in zip(chosen, refused))]
-        return [(stroke_set.strokes, sum(part_gain(sub[j]) for j in chosen), parts)]
+        reading = decide(digits[[row[p.input] for p in parts]], np.array([p.refusal for p in parts]),
+                         [inputs[p.input] for p in parts], [p.digit.box for p in parts])
+        return reading, [p.digit for p in parts]
 
     def read(self, image) -> Reading:
         """Any drawing or image -> its Reading (InvalidImage for what cannot be read as an image)."""

@@ -11,12 +11,14 @@ part scores (recognizer.reading.best_parts scores parts the same way).
 
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from recognizer.preprocess import STRAY_SIZE
-from recognizer.segment import ATTACH_GAP, CUT_WIDTH, PAD
+from recognizer.reading import best_parts, group_refusals, off_the_line, part_gain
+from recognizer.segment import ATTACH_GAP, CUT_WIDTH, PAD, Candidates, Digit
 from recognizer.strokes import draw_alpha
 
 MAX_RUN = 4  # strokes one digit takes at most: 1-4 in the UCI and UJIpenchars2 pen digits
@@ -222,3 +224,57 @@ def best_cover(count: int, options: list, stray) -> list[int]:
 
     score, chosen = best(0, frozenset(), -np.inf)
     return list(chosen) if np.isfinite(score) else []
+
+
+class Part(NamedTuple):
+    """A digit of a reading: its model input's index, where it is and its own ink, P(not a digit)."""
+
+    input: int
+    digit: Digit
+    refusal: float
+
+
+class Option(NamedTuple):
+    """A candidate for some strokes: the digits it reads them as (one, or a stroke's cuts), its log gain."""
+
+    strokes: tuple[int, ...]
+    gain: float
+    parts: list  # of Part, left to right
+
+
+def cut_option(stroke_set: StrokeSet, found: Candidates, first: int, scores: dict, refusals: dict) -> list[Option]:
+    """One stroke read as several digits, cut as the image path cuts ink (its candidates' inputs from index
+    first on, scored and refused as the models said): [] when one digit reads best."""
+    sub = [scores.get(first + j) for j in range(len(found.parts))]
+    chosen = best_parts(sub, found.spans, found.wholes, found.pieces)
+    if len(chosen) < 2:
+        return []
+    refused = group_refusals([refusals.get(first + j) for j in range(len(sub))], found.spans, found.wholes, chosen)
+    x, y = stroke_set.box[0] - PAD, stroke_set.box[1] - PAD  # the cut parts' boxes are in the set's own ink
+    parts = [Part(first + j, Digit((x + bx, y + by, bw, bh), found.parts[j].ink), float(refusal))
+             for j, refusal in zip(chosen, refused) for bx, by, bw, bh in [found.parts[j].box]]
+    return [Option(stroke_set.strokes, sum(part_gain(sub[j]) for j in chosen), parts)]
+
+
+def _centre(part: Part) -> float:
+    return part.digit.box[0] + part.digit.box[2] / 2
+
+
+def likeliest_on_a_line(count: int, options: list[Option], skippable) -> list[Part]:
+    """The parts of the likeliest cover of the strokes (best_cover), left to right, that sit on a line like a
+    number's digits: an option with a part off the line is left out and the cover chosen again. [] when no
+    cover is written left to right; the last cover when none is on a line (the reading refuses it)."""
+    usable, parts = list(range(len(options))), []
+    while True:
+        spans = [(_centre(options[k].parts[0]), _centre(options[k].parts[-1])) for k in usable]
+        chosen = [usable[k] for k in best_cover(count, [(*options[k][:2], span) for k, span in zip(usable, spans)],
+                                                skippable)]
+        if not chosen:
+            return parts
+        owned = sorted(((k, part) for k in chosen for part in options[k].parts), key=lambda kp: _centre(kp[1]))
+        parts = [part for _, part in owned]
+        off = off_the_line([part.digit.box for part in parts])
+        if len(parts) == 1 or not off.any():
+            return parts
+        dropped = {k for (k, _), bad in zip(owned, off) if bad}
+        usable = [k for k in usable if k not in dropped]
