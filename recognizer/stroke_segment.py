@@ -6,7 +6,10 @@ and each such run with one later stroke that lies over it (a 5's top bar, a 7's 
 after the next digit). A single stroke that could hold two digits written without lifting the pen is
 also offered cut as the image path cuts ink (recognizer.segment.candidates). Which candidates are the
 digits the models decide: `best_cover` keeps the cover of every stroke with the largest product of
-part scores (recognizer.reading.best_parts scores parts the same way).
+part scores (scored as recognizer.reading.best_parts scores parts, with how many strokes each digit
+takes weighed in). Geometry does only what is plainly right: a number is written left to right; strokes
+the image path groups apart are different digits; a stroke inside another's loop (a 0's slash) is part
+of it; a far speck may be left out; the digits sit on a line (`likeliest_on_a_line`).
 """
 
 from dataclasses import dataclass
@@ -26,7 +29,8 @@ MAX_RUN = 4  # strokes one digit takes at most: 1-4 in the UCI and UJIpenchars2 
 # (recognizer.segment, whose candidates are bounded): the runs of strokes grow with their count.
 MAX_PEN_STROKES = 24
 # P(a digit takes n strokes | the digit), n = 1..MAX_RUN: how the training writers write each digit, with the
-# recipe's writing conventions (python -m train.stroke_counts prints it; a test checks it is that table). A
+# recipe's writing conventions, a stroke inside another's loop not counted (python -m train.stroke_counts
+# prints it; a test checks it is that table). A
 # run's reading weighs in how likely its digit takes that many strokes or more: a 0 in two strokes is
 # rare, a 5 or a 7 in two is the rule, so a 1 written against a 0 reads "10", not "0".
 STROKE_COUNTS = np.array([
