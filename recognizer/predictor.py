@@ -157,7 +157,7 @@ class Predictor:
         if not parts:  # no digits written left to right: a picture, then
             return self.read_parts(draw_ink(drawing))
         reading = decide(digits[[row[p.input] for p in parts]], np.array([p.refusal for p in parts]),
-                         [inputs[p.input] for p in parts], [p.digit.box for p in parts])
+                         [inputs[p.input] for p in parts], [p.digit.box for p in parts], apart=True)
         return reading, [p.digit for p in parts]
 
     def read(self, image) -> Reading:

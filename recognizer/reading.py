@@ -117,12 +117,16 @@ def written_on_a_line(boxes) -> bool:
     return not off_the_line(boxes).any()
 
 
-def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list, boxes=None) -> Reading:
+def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list, boxes=None, apart: bool = False) -> Reading:
     """The reading of a drawing from its parts' digit probabilities (P, 10) and P(not a digit) (P,).
 
     One part reads as one digit, with all ten probabilities; several parts as a number. A drawing
     is not a digit when the gate refuses any of its parts, or when its parts (boxes: (x, y, w, h)
-    each) do not sit like a written number: a doodle split into pieces is no number.
+    each) do not sit like a written number: a doodle split into pieces is no number. Parts drawn
+    apart (apart: each from its own pen strokes, no part carrying another's refusal) are judged on
+    average: the number is refused when the geometric mean of their P(a digit) is under one half,
+    so one doubtful digit among sure ones does not refuse it, nor is a long number refused for its
+    length.
     """
     if not inputs:
         return Reading(EMPTY_MESSAGE, [], [])
@@ -132,9 +136,7 @@ def decide(digits: np.ndarray, not_digit: np.ndarray, inputs: list, boxes=None) 
         ranked = top_numbers(digits)
         if boxes is not None and not written_on_a_line(boxes):
             not_digit = np.maximum(not_digit, 1.0)  # certain: these parts are no number
-    # A number is refused when its parts, on average (the geometric mean), are less likely digits than not:
-    # judged per part, so a long number is not refused for its length; one part decides as before.
-    refusal = float(1 - np.exp(np.mean(np.log(np.clip(1 - not_digit, 1e-12, 1)))))
+    refusal = float(1 - np.exp(np.mean(np.log(np.clip(1 - not_digit, 1e-12, 1)))) if apart else not_digit.max())
     if refusal > GATE_DECISION:
         # P(digit d) = P(a digit) x P(d | a digit): below P(not a digit), which is over one half
         return Reading(NOT_A_DIGIT, [(NOT_A_DIGIT, refusal), *((text, p * (1 - refusal)) for text, p in ranked)], inputs)

@@ -160,10 +160,12 @@ def test_a_number_is_refused_when_its_parts_are_on_average_not_digits():
 
     digits = np.eye(10)[[1, 0, 0]]
     inputs = [np.zeros((28, 28), np.float32)] * 3
-    # One doubtful digit among sure ones: the number stands (the geometric mean of P(a digit) is 0.73).
-    assert decide(digits, np.array([0.6, 0.01, 0.01]), inputs).label == "100"
+    # Parts drawn apart: one doubtful digit among sure ones, the number stands (geometric mean of P(a digit) 0.73).
+    assert decide(digits, np.array([0.6, 0.01, 0.01]), inputs, apart=True).label == "100"
+    # Cut from one picture, a part may carry its group's refusal: any part refused refuses the drawing.
+    assert decide(digits, np.array([0.6, 0.01, 0.01]), inputs).label == NOT_A_DIGIT
     # A piece the gate is sure of is no digit, and the rest is doubtful: refused.
-    assert decide(digits[:2], np.array([0.99, 0.1]), inputs[:2]).label == NOT_A_DIGIT
+    assert decide(digits[:2], np.array([0.99, 0.1]), inputs[:2], apart=True).label == NOT_A_DIGIT
     # One part decides as the gate alone does.
-    assert decide(digits[:1], np.array([0.6]), inputs[:1]).label == NOT_A_DIGIT
-    assert decide(digits[:1], np.array([0.4]), inputs[:1]).label == "1"
+    assert decide(digits[:1], np.array([0.6]), inputs[:1], apart=True).label == NOT_A_DIGIT
+    assert decide(digits[:1], np.array([0.4]), inputs[:1], apart=True).label == "1"
