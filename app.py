@@ -240,6 +240,26 @@ def build_demo(predictor: Predictor, store: FeedbackStore | None = None) -> gr.B
     return demo
 
 
+SWEEP_TRIES = 5  # a cache sweep raced by an upload is tried again this many times before waiting for the next
+
+
+def surviving_races(sweep):
+    """Gradio's cache sweep (delete_cache) walks its live sets of files in a worker thread while uploads add
+    to them: one "Set changed size during iteration" ends its task, and no upload is deleted after it. The
+    sweep, tried again when raced, and skipped (never ended) when uploads keep arriving."""
+    def sweep_again(blocks, age):
+        for _ in range(SWEEP_TRIES):
+            try:
+                return sweep(blocks, age)
+            except RuntimeError as e:
+                if "changed size during iteration" not in str(e):
+                    raise
+        log.info("cache sweep skipped: uploads kept arriving; the next one catches up")
+        return None
+
+    return sweep_again
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
@@ -254,6 +274,9 @@ def main() -> int:
         log.error("cannot serve: %s", e)
         return 1
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    from gradio import route_utils  # its scheduled task looks the sweep up here at each tick
+
+    route_utils.delete_files_created_by_app = surviving_races(route_utils.delete_files_created_by_app)
     demo = build_demo(predictor, store)
     store.start_uploads()  # in the background: an unreachable Hub holds nothing up
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY).launch(max_file_size=MAX_UPLOAD, css=CSS)

@@ -83,6 +83,37 @@ def project_files() -> dict:
             if p.is_file() and not skip & set(p.relative_to(ROOT).parts) and "__pycache__" not in p.parts}
 
 
+def test_the_cache_sweep_outlives_an_upload_arriving_while_it_runs(tmp_path):
+    from gradio import route_utils
+
+    from app import surviving_races
+
+    class Raced(set):
+        """A set an upload changes once while the sweep walks it."""
+
+        raced = False
+
+        def __iter__(self):
+            if not self.raced:
+                self.raced = True
+                raise RuntimeError("Set changed size during iteration")
+            return super().__iter__()
+
+    class Blocks:
+        blocks: dict = {}
+
+        def __init__(self, files):
+            self.temp_file_sets = [Raced(files)]
+
+    files = [tmp_path / f"upload{k}.png" for k in range(3)]
+    for f in files:
+        f.write_bytes(b"png")
+    with pytest.raises(RuntimeError):  # Gradio's own sweep: its scheduled task would end here
+        route_utils.delete_files_created_by_app(Blocks({str(f) for f in files}), 0)
+    surviving_races(route_utils.delete_files_created_by_app)(Blocks({str(f) for f in files}), 0)
+    assert not any(f.exists() for f in files)
+
+
 @pytest.mark.slow
 def test_uploads_are_deleted_and_the_app_writes_only_to_its_temp_folder(app_server, client, tmp_path):
     before = project_files()
