@@ -204,6 +204,8 @@ def main(argv=None) -> None:
     p.add_argument("--data-dir", type=Path, default=Path("../shared/data"), help="folder holding pendigits/, ujipen/, omniglot/")
     p.add_argument("--source", choices=("test", "train"), default="test",
                    help="test: unseen writers (UCI test + UJI); train: the training writers (pendigits .tra), to choose constants on")
+    p.add_argument("--conventions", type=float, default=TrainConfig().pen_conventions,
+                   help="with --source train: the share of digits redrawn in writing conventions (the recipe's; 0: as written)")
     p.add_argument("--paths", default="strokes,image", help="how drawings are read: strokes, image or both")
     p.add_argument("--n", type=int, default=100, help="numbers per source and spacing, and lone digits per source")
     p.add_argument("--n-lone", type=int, default=None, help="lone digits per source (default: --n)")
@@ -216,9 +218,9 @@ def main(argv=None) -> None:
         p.error(f"--paths: one or more of {', '.join(PATHS)}")
 
     if args.source == "train":
-        config = TrainConfig()  # the training writers with the recipe's writing conventions, as the reader learns them
+        # The training writers, a share redrawn in writing conventions (the recipe's: as the reader learns them).
         digits = read_unipen(args.data_dir / "pendigits" / PENDIGITS_TRAIN)
-        redrawn = with_conventions([(d.strokes, d.label) for d in digits], config.pen_conventions, config.seed)
+        redrawn = with_conventions([(d.strokes, d.label) for d in digits], args.conventions, TrainConfig().seed)
         sources = {"uci-train": [d._replace(strokes=s) for d, s in zip(digits, redrawn)]}
     else:
         sources = {"uci-test": read_unipen(args.data_dir / "pendigits" / PENDIGITS_TEST),
