@@ -211,7 +211,8 @@ def main(argv=None) -> None:
     p.add_argument("--n-lone", type=int, default=None, help="lone digits per source (default: --n)")
     p.add_argument("--n-doodles", type=int, default=0, help="non-digits read of each kind (Omniglot, Quick, Draw!)")
     p.add_argument("--seed", type=int, default=1, help="seed for the digits, their placement and the styles")
-    p.add_argument("--json", type=Path, default=None, help="also write the summary and every record here")
+    p.add_argument("--json", type=Path, default=None, help="also write the summary here")
+    p.add_argument("--records", action="store_true", help="with --json: every drawing's record too (for looking at misses)")
     args = p.parse_args(argv)
     paths = [path for path in args.paths.split(",") if path]
     if not paths or set(paths) - set(PATHS):
@@ -239,7 +240,7 @@ def main(argv=None) -> None:
         report[path] = summary(records, path)
         print_table(report[path])
     if args.json:
-        args.json.write_text(json.dumps({"summary": report, "records": records}, indent=1))
+        args.json.write_text(json.dumps({"summary": report, **({"records": records} if args.records else {})}, indent=1))
 
 
 if __name__ == "__main__":
