@@ -14,8 +14,8 @@ from recognizer.reading import Reading, best_parts, decide, group_refusals, part
 from recognizer.segment import Digit, candidates, split_digits
 from recognizer.stroke_input import Drawing, draw_ink
 from recognizer.stroke_segment import (MAX_PEN_STROKES, Option, Part, cut_option, draw_set, inner_strokes,
-                                       likeliest_on_a_line, may_hold_two, own_strokes, run_scores, stray_strokes,
-                                       stroke_groups, stroke_sets)
+                                       likeliest_on_a_line, may_hold_two, own_strokes, run_scores, stroke_groups,
+                                       stroke_sets)
 
 
 class ModelFileError(Exception):
@@ -127,8 +127,8 @@ class Predictor:
         if len(strokes) > MAX_PEN_STROKES:  # a scribble: the picture's candidates are bounded
             return self.read_parts(draw_ink(drawing))
         together = inner_strokes(strokes, brush)
-        sets = [draw_set(strokes, members, brush) for members in
-                stroke_sets(strokes, brush, stroke_groups(strokes, split_digits(draw_ink(drawing))), together)]
+        groups = stroke_groups(strokes, split_digits(draw_ink(drawing)))
+        sets = [draw_set(strokes, members, brush) for members in stroke_sets(strokes, brush, groups, together)]
         inputs = [ink_to_model_input(s.ink) for s in sets]
         cuts = {}  # set index -> (the image path's candidates of its stroke, the index of their first input)
         for k, stroke_set in enumerate(sets):
@@ -150,10 +150,10 @@ class Predictor:
                    for k, score in zip(runs, counted.tolist())]
         options += [option for k, (found, first) in cuts.items()
                     for option in cut_option(sets[k], found, first, scores, refusals)]
-        # A stroke too faint or small to read alone may be left out, as a stray mark is.
-        unreadable = np.zeros(len(strokes), bool)
-        unreadable[[s.strokes[0] for k, s in enumerate(sets) if len(s.strokes) == 1 and k not in row]] = True
-        parts = likeliest_on_a_line(len(strokes), options, stray_strokes(strokes, brush) | unreadable)
+        # A stray mark (a speck the image path drops) or a stroke too faint or small to read alone may be left out.
+        skippable = groups < 0
+        skippable[[s.strokes[0] for k, s in enumerate(sets) if len(s.strokes) == 1 and k not in row]] = True
+        parts = likeliest_on_a_line(len(strokes), options, skippable)
         if not parts:  # no digits written left to right: a picture, then
             return self.read_parts(draw_ink(drawing))
         reading = decide(digits[[row[p.input] for p in parts]], np.array([p.refusal for p in parts]),

@@ -19,9 +19,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from recognizer.preprocess import STRAY_SIZE
 from recognizer.reading import best_parts, group_refusals, off_the_line, part_gain
-from recognizer.segment import ATTACH_GAP, CUT_WIDTH, PAD, Candidates, Digit
+from recognizer.segment import CUT_WIDTH, PAD, Candidates, Digit
 from recognizer.strokes import draw_alpha
 
 MAX_RUN = 4  # strokes one digit takes at most: 1-4 in the UCI and UJIpenchars2 pen digits
@@ -100,8 +99,8 @@ def _covers(over: np.ndarray, under: np.ndarray) -> bool:
 
 def stroke_groups(strokes, groups: list) -> np.ndarray:
     """The image path's group (recognizer.segment.split_digits of the drawing's ink) each stroke's centre line
-    lies in most, -1 for none (a speck): strokes the geometry sets apart as digits of their own are never one
-    digit."""
+    lies in most, -1 for none (a speck the image path drops: a stray mark, which may be left out): strokes the
+    geometry sets apart as digits of their own are never one digit."""
     owner = np.full(len(strokes), -1)
     for k, stroke in enumerate(strokes):
         points = np.round(np.asarray(stroke, np.float64)).astype(int)
@@ -172,22 +171,6 @@ def stroke_sets(strokes, brush: float, groups=None, together=(), max_run: int = 
                      if _covers(extents[late], run) and one_group([*range(start, stop), late])]
     held = [(a, b) for a, b in together if any(a in members and b in members for members in sets)]
     return [members for members in sets if all((a in members) == (b in members) for a, b in held)]
-
-
-def stray_strokes(strokes, brush: float) -> np.ndarray:
-    """Whether each stroke is a stray mark (a click): small next to the tallest stroke and far from the
-    others, as recognizer.segment drops specks (STRAY_SIZE, ATTACH_GAP of the line's height)."""
-    extents = np.array([_extent(np.asarray(s, np.float64), brush) for s in strokes])
-    sizes = extents[:, 2:] - extents[:, :2]
-    line = sizes[:, 1].max()
-    stray = np.zeros(len(strokes), bool)
-    for k, (extent, size) in enumerate(zip(extents, sizes)):
-        others = np.delete(extents, k, axis=0)
-        if len(others) == 0 or size.max() >= STRAY_SIZE * line:
-            continue
-        gap = np.maximum(np.maximum(others[:, :2] - extent[2:], extent[:2] - others[:, 2:]), 0).max(axis=1)
-        stray[k] = gap.min() > ATTACH_GAP * line
-    return stray
 
 
 def may_hold_two(stroke_set: StrokeSet) -> bool:
