@@ -127,7 +127,7 @@ def inner_strokes(strokes, brush: float) -> list[tuple[int, int]]:
     """(stroke, loop) pairs: a stroke whose centre line lies mostly (INSIDE) within the loop of another stroke,
     as a slash or bar through a 0. A digit is never written inside another digit's loop, so such a stroke is
     part of the loop's digit."""
-    pairs = []
+    pairs, lengths = [], {}  # each stroke's whole centre line, px: measured once, for any loop
     for j in range(len(strokes)):
         loop = draw_set(strokes, (j,), brush)
         holes = _holes(loop.ink)
@@ -138,8 +138,9 @@ def inner_strokes(strokes, brush: float) -> list[tuple[int, int]]:
             if k == j:
                 continue
             line = draw_alpha([np.asarray(strokes[k], np.float64) - origin], loop.ink.shape, 1) >= 128
-            total = np.count_nonzero(draw_set(strokes, (k,), 1).ink >= 128)  # the whole centre line, px
-            if total and np.count_nonzero(line & holes) >= INSIDE * total:
+            if k not in lengths:
+                lengths[k] = np.count_nonzero(draw_set(strokes, (k,), 1).ink >= 128)
+            if lengths[k] and np.count_nonzero(line & holes) >= INSIDE * lengths[k]:
                 pairs.append((k, j))
     return pairs
 
